@@ -1,0 +1,274 @@
+//! The workflow as data: 21 [`Step`]s (0 worker token, then PingOne's documented calls 1-20),
+//! each with its documented number, phase, title, dependencies, a request builder from state
+//! and a response applier into state. The UI, the runner, the curl export and the tests all
+//! read this one list.
+
+mod dag;
+mod input;
+mod state;
+mod steps;
+
+pub use dag::{critical_path, validate, DagError, Progress, StepStatus};
+pub use input::{validate_config, FieldError};
+pub use state::{Created, Endpoints, Secrets, WorkflowConfig, WorkflowState};
+
+use crate::error::ApiError;
+use crate::flow::FlowStatus;
+use crate::http::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The four phases of the workflow, each a component in the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Phase {
+    Connect,
+    Provision,
+    SignOn,
+    Tokens,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] = [Phase::Connect, Phase::Provision, Phase::SignOn, Phase::Tokens];
+    pub fn title(self) -> &'static str {
+        match self {
+            Phase::Connect => "Connect",
+            Phase::Provision => "Provision",
+            Phase::SignOn => "Sign on",
+            Phase::Tokens => "Tokens",
+        }
+    }
+}
+
+/// The steps, named as PingOne names what they do. `number()` is the documented number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum StepId {
+    WorkerToken,
+    CreateApplication,
+    ReadResources,
+    ReadScopes,
+    CreateGrant,
+    CreateSignOnPolicy,
+    CreateLoginAction,
+    CreateMfaAction,
+    AssignSignOnPolicy,
+    CreatePopulation,
+    CreateUser,
+    SetPassword,
+    EnableMfa,
+    CreateMfaDevice,
+    Authorize,
+    ReadFlow,
+    CheckUsernamePassword,
+    CheckOtp,
+    Resume,
+    ReadApplicationSecret,
+    ExchangeCode,
+}
+
+impl StepId {
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+    pub fn from_number(n: u8) -> Option<StepId> {
+        STEPS.get(n as usize).map(|s| s.id)
+    }
+    pub fn step(self) -> &'static Step {
+        &STEPS[self as usize]
+    }
+}
+
+/// What a step wants to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Planned {
+    /// Send this request.
+    Request(HttpRequest),
+    /// Nothing to send: the step does not apply to this run (e.g. no MFA prompted).
+    Skip(&'static str),
+}
+
+/// What applying a response did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The step is finished.
+    Done,
+    /// The step needs another call (device selected, now check the OTP).
+    Again,
+}
+
+/// Input only a person (or the sandbox inbox) can give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserInput {
+    WorkerSecret,
+    Password,
+    Otp,
+    /// PKCE verifier/challenge, `state` and `nonce`: made by the runner from WebCrypto.
+    AuthorizeSecrets,
+}
+
+/// Why a step's request could not be built.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum BuildError {
+    #[error("needs the {what} from step {} ({})", .from.number(), .from.step().title)]
+    Missing { what: &'static str, from: StepId },
+    #[error("waiting for input: {0:?}")]
+    NeedsInput(UserInput),
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("the flow does not allow `{action}` in status {status} (allowed: {})", .allowed.join(", "))]
+    ActionNotAllowed { action: &'static str, status: FlowStatus, allowed: Vec<String> },
+    #[error("the flow is in status {0}, which this step does not handle")]
+    UnsupportedFlowStatus(FlowStatus),
+}
+
+/// Why a response did not complete a step.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("security: the state returned with the code ({got:?}) does not match the one sent ({expected}); the code was discarded")]
+    StateMismatch { expected: String, got: Option<String> },
+    #[error("the sign-on flow failed: {0}")]
+    FlowFailed(String),
+    #[error("{0}")]
+    Workflow(String),
+}
+
+pub type BuildFn = fn(&WorkflowState) -> Result<Planned, BuildError>;
+pub type ApplyFn = fn(&mut WorkflowState, &HttpResponse, u64) -> Result<Applied, StepError>;
+
+/// One step of the workflow.
+pub struct Step {
+    pub id: StepId,
+    pub phase: Phase,
+    pub title: &'static str,
+    /// One line: why this call exists.
+    pub purpose: &'static str,
+    /// Steps whose results this one needs (the DAG's edges).
+    pub depends_on: &'static [StepId],
+    /// What it takes from earlier steps, for display ("application id (step 1)").
+    pub inputs: &'static [(&'static str, StepId)],
+    /// `METHOD path` as PingOne documents it, for display.
+    pub endpoint: &'static str,
+    pub build: BuildFn,
+    /// Applies a response; the `u64` is now (epoch ms).
+    pub apply: ApplyFn,
+}
+
+impl Step {
+    pub fn number(&self) -> u8 {
+        self.id.number()
+    }
+}
+
+impl std::fmt::Debug for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Step({} {})", self.number(), self.title)
+    }
+}
+
+use StepId::*;
+
+/// The workflow, in PingOne's documented order (index == number).
+pub static STEPS: [Step; 21] = [
+    Step { id: WorkerToken, phase: Phase::Connect, title: "Get a worker access token",
+        purpose: "The worker app's client_credentials grant gives the admin token that every management call carries.",
+        depends_on: &[], inputs: &[], endpoint: "POST {auth}/as/token",
+        build: steps::build_worker_token, apply: steps::apply_worker_token },
+    Step { id: CreateApplication, phase: Phase::Provision, title: "Create the OIDC web application",
+        purpose: "The application users sign on to; its id is the OAuth client_id.",
+        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/applications",
+        build: steps::build_create_application, apply: steps::apply_create_application },
+    Step { id: ReadResources, phase: Phase::Provision, title: "Read resources",
+        purpose: "Find the built-in `openid` resource whose scopes the app will be granted.",
+        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "GET {api}/environments/{envID}/resources",
+        build: steps::build_read_resources, apply: steps::apply_read_resources },
+    Step { id: ReadScopes, phase: Phase::Provision, title: "Read the openid resource's scopes",
+        purpose: "Look up the ids of the scopes (profile, email, ...) to grant.",
+        depends_on: &[ReadResources], inputs: &[("openid resource id", ReadResources)], endpoint: "GET {api}/environments/{envID}/resources/{resourceID}/scopes",
+        build: steps::build_read_scopes, apply: steps::apply_read_scopes },
+    Step { id: CreateGrant, phase: Phase::Provision, title: "Grant the scopes to the application",
+        purpose: "Without a resource grant the app may not request those scopes at authorize.",
+        depends_on: &[CreateApplication, ReadScopes], inputs: &[("application id", CreateApplication), ("scope ids", ReadScopes)],
+        endpoint: "POST {api}/environments/{envID}/applications/{appID}/grants",
+        build: steps::build_create_grant, apply: steps::apply_create_grant },
+    Step { id: CreateSignOnPolicy, phase: Phase::Provision, title: "Create a sign-on policy",
+        purpose: "The policy holds the actions a sign-on must pass: login, then MFA.",
+        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/signOnPolicies",
+        build: steps::build_create_sign_on_policy, apply: steps::apply_create_sign_on_policy },
+    Step { id: CreateLoginAction, phase: Phase::Provision, title: "Add the LOGIN action",
+        purpose: "Priority 1: the user proves who they are with username and password.",
+        depends_on: &[CreateSignOnPolicy], inputs: &[("sign-on policy id", CreateSignOnPolicy)],
+        endpoint: "POST {api}/environments/{envID}/signOnPolicies/{policyID}/actions",
+        build: steps::build_create_login_action, apply: steps::apply_create_login_action },
+    Step { id: CreateMfaAction, phase: Phase::Provision, title: "Add the MFA action",
+        purpose: "Priority 10: then a one-time passcode to an email or SMS device.",
+        depends_on: &[CreateSignOnPolicy], inputs: &[("sign-on policy id", CreateSignOnPolicy)],
+        endpoint: "POST {api}/environments/{envID}/signOnPolicies/{policyID}/actions",
+        build: steps::build_create_mfa_action, apply: steps::apply_create_mfa_action },
+    Step { id: AssignSignOnPolicy, phase: Phase::Provision, title: "Assign the policy to the application",
+        purpose: "Sign-ons to this app now follow the login + MFA policy.",
+        depends_on: &[CreateApplication, CreateSignOnPolicy], inputs: &[("application id", CreateApplication), ("sign-on policy id", CreateSignOnPolicy)],
+        endpoint: "POST {api}/environments/{envID}/applications/{appID}/signOnPolicyAssignments",
+        build: steps::build_assign_sign_on_policy, apply: steps::apply_assign_sign_on_policy },
+    Step { id: CreatePopulation, phase: Phase::Provision, title: "Create a population",
+        purpose: "A population groups the test user (and sets its password policy).",
+        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/populations",
+        build: steps::build_create_population, apply: steps::apply_create_population },
+    Step { id: CreateUser, phase: Phase::Provision, title: "Create the user",
+        purpose: "The person who will sign on.",
+        depends_on: &[CreatePopulation], inputs: &[("population id", CreatePopulation)], endpoint: "POST {api}/environments/{envID}/users",
+        build: steps::build_create_user, apply: steps::apply_create_user },
+    Step { id: SetPassword, phase: Phase::Provision, title: "Set the user's password",
+        purpose: "A PUT with the password.set media type; the LOGIN action checks it.",
+        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "PUT {api}/environments/{envID}/users/{userID}/password",
+        build: steps::build_set_password, apply: steps::apply_set_password },
+    Step { id: EnableMfa, phase: Phase::Provision, title: "Enable MFA for the user",
+        purpose: "mfaEnabled has its own endpoint; without it the MFA action is skipped.",
+        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "PUT {api}/environments/{envID}/users/{userID}/mfaEnabled",
+        build: steps::build_enable_mfa, apply: steps::apply_enable_mfa },
+    Step { id: CreateMfaDevice, phase: Phase::Provision, title: "Create the MFA device",
+        purpose: "An email (or SMS) device, active at once because an admin created it.",
+        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "POST {api}/environments/{envID}/users/{userID}/devices",
+        build: steps::build_create_device, apply: steps::apply_create_device },
+    Step { id: Authorize, phase: Phase::SignOn, title: "Start the sign-on (authorize)",
+        purpose: "response_mode=pi.flow returns the flow as JSON instead of redirecting to a login page.",
+        depends_on: &[CreateGrant, CreateLoginAction, CreateMfaAction, AssignSignOnPolicy],
+        inputs: &[("application id", CreateApplication), ("granted scopes", CreateGrant)], endpoint: "GET {auth}/as/authorize",
+        build: steps::build_authorize, apply: steps::apply_authorize },
+    Step { id: ReadFlow, phase: Phase::SignOn, title: "Read the flow",
+        purpose: "The flow's status and _links say what PingOne wants next.",
+        depends_on: &[Authorize], inputs: &[("flow id", Authorize)], endpoint: "GET {auth}/flows/{flowID}",
+        build: steps::build_read_flow, apply: steps::apply_read_flow },
+    Step { id: CheckUsernamePassword, phase: Phase::SignOn, title: "Check username and password",
+        purpose: "The LOGIN action: usernamePassword.check; success sets the ST session cookie.",
+        depends_on: &[ReadFlow, SetPassword, EnableMfa, CreateMfaDevice],
+        inputs: &[("flow id", Authorize), ("username", CreateUser), ("password", SetPassword)], endpoint: "POST {auth}/flows/{flowID}",
+        build: steps::build_check_username_password, apply: steps::apply_check_username_password },
+    Step { id: CheckOtp, phase: Phase::SignOn, title: "Check the one-time passcode",
+        purpose: "The MFA action: pick a device if asked, then otp.check with the code sent to it.",
+        depends_on: &[CheckUsernamePassword], inputs: &[("flow id", Authorize), ("device id", CreateMfaDevice)], endpoint: "POST {auth}/flows/{flowID}",
+        build: steps::build_check_otp, apply: steps::apply_check_otp },
+    Step { id: Resume, phase: Phase::SignOn, title: "Resume the authorize request",
+        purpose: "With the flow COMPLETED, as/resume hands out the authorization code.",
+        depends_on: &[CheckOtp], inputs: &[("flow id", Authorize)], endpoint: "GET {auth}/as/resume?flowId={flowID}",
+        build: steps::build_resume, apply: steps::apply_resume },
+    Step { id: ReadApplicationSecret, phase: Phase::Tokens, title: "Read the application secret",
+        purpose: "The app authenticates to the token endpoint with its client secret.",
+        depends_on: &[CreateApplication], inputs: &[("application id", CreateApplication)],
+        endpoint: "GET {api}/environments/{envID}/applications/{appID}/secret",
+        build: steps::build_read_application_secret, apply: steps::apply_read_application_secret },
+    Step { id: ExchangeCode, phase: Phase::Tokens, title: "Exchange the code for tokens",
+        purpose: "authorization_code grant with the PKCE verifier: access token and ID token.",
+        depends_on: &[Resume, ReadApplicationSecret],
+        inputs: &[("code", Resume), ("application secret", ReadApplicationSecret), ("PKCE verifier", Authorize)],
+        endpoint: "POST {auth}/as/token",
+        build: steps::build_exchange_code, apply: steps::apply_exchange_code },
+];
+
+/// The steps of a phase, in documented order.
+pub fn steps_of(phase: Phase) -> impl Iterator<Item = &'static Step> {
+    STEPS.iter().filter(move |s| s.phase == phase)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,170 @@
+//! The workflow's state: what the person configured, what PingOne created, where the sign-on
+//! flow is, and the secrets (kept apart so they are never persisted by accident).
+
+use crate::flow::Flow;
+use crate::models::DeviceType;
+use crate::oauth::{AuthorizeSecrets, TokenResponse};
+use crate::region::Region;
+use crate::secret::{AccessToken, AppSecret, AuthorizationCode, Otp, Password, WorkerSecret};
+use serde::{Deserialize, Serialize};
+
+/// Where the calls go. For real PingOne these are the region's hosts; for the sandbox or a
+/// proxy only the bases change, never the paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoints {
+    /// Management API base, e.g. `https://api.pingone.com/v1`.
+    pub api_base: String,
+    /// Auth host root, e.g. `https://auth.pingone.com` (the environment id follows).
+    pub auth_root: String,
+}
+
+impl Endpoints {
+    pub fn for_region(region: Region) -> Endpoints {
+        Endpoints { api_base: region.api_base(), auth_root: region.auth_root() }
+    }
+}
+
+/// Everything a person chooses before a run. Nothing secret lives here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowConfig {
+    pub endpoints: Endpoints,
+    /// The environment the workflow provisions into and signs on in.
+    pub environment_id: String,
+    /// The environment that holds the worker app (often the same one).
+    #[serde(default)]
+    pub worker_environment_id: Option<String>,
+    pub worker_client_id: String,
+    pub application_name: String,
+    pub sign_on_policy_name: String,
+    pub population_name: String,
+    pub username: String,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub device_type: DeviceType,
+    /// Where OTPs go for an EMAIL device.
+    pub device_email: String,
+    /// Where OTPs go for an SMS device (E.164).
+    pub device_phone: String,
+    /// Scopes to grant (step 4) and request (step 14); must include `openid`.
+    pub scopes: Vec<String>,
+    pub redirect_uri: String,
+    /// The page's origin, allowed in the app's CORS settings (step 1) when set.
+    #[serde(default)]
+    pub app_origin: Option<String>,
+    /// Sent as `X-Ping-External-Session-ID` so the run can be found in PingOne's audit log.
+    pub session_id: String,
+}
+
+impl WorkflowConfig {
+    /// Defaults for a run; `suffix` (random, short) keeps names unique across reruns.
+    pub fn new(endpoints: Endpoints, environment_id: &str, worker_client_id: &str, suffix: &str) -> Self {
+        WorkflowConfig {
+            endpoints,
+            environment_id: environment_id.to_string(),
+            worker_environment_id: None,
+            worker_client_id: worker_client_id.to_string(),
+            application_name: format!("Workbench App {suffix}"),
+            sign_on_policy_name: format!("Workbench_Login_MFA_{suffix}"),
+            population_name: format!("Workbench Population {suffix}"),
+            username: format!("workbench.user.{suffix}"),
+            email: format!("workbench.user.{suffix}@example.com"),
+            given_name: "Jamie".to_string(),
+            family_name: "Doe".to_string(),
+            device_type: DeviceType::Email,
+            device_email: format!("workbench.user.{suffix}@example.com"),
+            device_phone: "+15125550100".to_string(),
+            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            redirect_uri: "https://workbench.example.com/callback".to_string(),
+            app_origin: None,
+            session_id: format!("workbench-{suffix}"),
+        }
+    }
+
+    pub fn api_env(&self) -> String {
+        format!("{}/environments/{}", self.endpoints.api_base.trim_end_matches('/'), self.environment_id)
+    }
+
+    pub fn auth_base(&self) -> String {
+        format!("{}/{}", self.endpoints.auth_root.trim_end_matches('/'), self.environment_id)
+    }
+
+    pub fn worker_auth_base(&self) -> String {
+        let env = self.worker_environment_id.as_deref().unwrap_or(&self.environment_id);
+        format!("{}/{}", self.endpoints.auth_root.trim_end_matches('/'), env)
+    }
+}
+
+/// Ids and facts PingOne returned. Not secret; safe to keep across a reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    pub application_id: Option<String>,
+    pub openid_resource_id: Option<String>,
+    /// `(name, id)` of the openid resource's scopes that the run grants.
+    pub scopes: Vec<(String, String)>,
+    pub grant_id: Option<String>,
+    pub sign_on_policy_id: Option<String>,
+    pub login_action_id: Option<String>,
+    pub mfa_action_id: Option<String>,
+    pub sign_on_policy_assignment_id: Option<String>,
+    pub population_id: Option<String>,
+    pub user_id: Option<String>,
+    pub password_status: Option<String>,
+    pub mfa_enabled: Option<bool>,
+    pub device_id: Option<String>,
+    pub device_status: Option<String>,
+    /// When the worker token expires (epoch ms).
+    pub worker_token_expires_at_ms: Option<u64>,
+}
+
+/// Secrets of a run: in memory only. `WorkflowState` skips this on serialisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Secrets {
+    pub worker_secret: WorkerSecret,
+    pub password: Password,
+    pub worker_token: Option<AccessToken>,
+    pub app_secret: Option<AppSecret>,
+    pub authorize: Option<AuthorizeSecrets>,
+    /// The OTP typed by the person (or read from the sandbox inbox); used once.
+    pub otp: Option<Otp>,
+    pub code: Option<AuthorizationCode>,
+    pub tokens: Option<TokenResponse>,
+}
+
+/// The whole state a run reads and writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowState {
+    pub config: WorkflowConfig,
+    #[serde(default)]
+    pub created: Created,
+    /// The sign-on flow as PingOne last returned it.
+    #[serde(default)]
+    pub flow: Option<Flow>,
+    /// The device to pick on `DEVICE_SELECTION_REQUIRED` (default: the one step 13 created).
+    #[serde(default)]
+    pub selected_device_id: Option<String>,
+    #[serde(skip)]
+    pub secrets: Secrets,
+}
+
+impl WorkflowState {
+    pub fn new(config: WorkflowConfig, worker_secret: WorkerSecret, password: Password) -> Self {
+        WorkflowState {
+            config,
+            created: Created::default(),
+            flow: None,
+            selected_device_id: None,
+            secrets: Secrets { worker_secret, password, ..Secrets::default() },
+        }
+    }
+
+    /// Forgets the sign-on part (steps 14-20) so a new sign-on can start with the same objects.
+    pub fn reset_sign_on(&mut self) {
+        self.flow = None;
+        self.selected_device_id = None;
+        self.secrets.authorize = None;
+        self.secrets.otp = None;
+        self.secrets.code = None;
+        self.secrets.tokens = None;
+    }
+}

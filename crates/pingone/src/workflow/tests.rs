@@ -1,0 +1,89 @@
+use super::*;
+
+#[test]
+fn steps_are_numbered_in_documented_order() {
+    for (i, s) in STEPS.iter().enumerate() {
+        assert_eq!(s.number() as usize, i, "{s:?}");
+        assert_eq!(StepId::from_number(i as u8), Some(s.id));
+    }
+    assert_eq!(StepId::from_number(21), None);
+    assert_eq!(steps_of(Phase::Connect).count(), 1);
+    assert_eq!(steps_of(Phase::Provision).count(), 13);
+    assert_eq!(steps_of(Phase::SignOn).count(), 5);
+    assert_eq!(steps_of(Phase::Tokens).count(), 2);
+}
+
+#[test]
+fn dependencies_point_backwards_so_documented_order_is_topological() {
+    for s in STEPS.iter() {
+        for d in s.depends_on {
+            assert!(d.number() < s.number(), "{s:?} depends on later {d:?}");
+        }
+        for (_, from) in s.inputs {
+            assert!(from.number() < s.number(), "{s:?} takes input from later {from:?}");
+        }
+    }
+}
+
+#[test]
+fn the_dag_is_valid() {
+    let order = validate(&STEPS).unwrap();
+    assert_eq!(order.len(), 21);
+}
+
+#[test]
+fn critical_path_is_ten_round_trips() {
+    let path = critical_path(&STEPS).unwrap();
+    let numbers: Vec<u8> = path.iter().map(|s| s.number()).collect();
+    println!("critical path: {} sequential round trips of {}: {:?}", path.len(), STEPS.len(), numbers);
+    assert_eq!(numbers, vec![0, 2, 3, 4, 14, 15, 16, 17, 18, 20]);
+}
+
+fn step(id: StepId, depends_on: &'static [StepId]) -> Step {
+    Step { depends_on, ..clone_step(id.step()) }
+}
+
+fn clone_step(s: &Step) -> Step {
+    Step { id: s.id, phase: s.phase, title: s.title, purpose: s.purpose, depends_on: s.depends_on, inputs: s.inputs, endpoint: s.endpoint, build: s.build, apply: s.apply }
+}
+
+#[test]
+fn validate_rejects_cycles_missing_and_duplicates() {
+    let cyclic = [step(StepId::WorkerToken, &[StepId::CreateApplication]), step(StepId::CreateApplication, &[StepId::WorkerToken])];
+    assert!(matches!(validate(&cyclic), Err(DagError::Cycle(_))));
+    let missing = [step(StepId::CreateApplication, &[StepId::WorkerToken])];
+    assert_eq!(
+        validate(&missing),
+        Err(DagError::MissingDependency { step: StepId::CreateApplication, missing: StepId::WorkerToken })
+    );
+    let dup = [step(StepId::WorkerToken, &[]), step(StepId::WorkerToken, &[])];
+    assert_eq!(validate(&dup), Err(DagError::Duplicate(StepId::WorkerToken)));
+}
+
+#[test]
+fn progress_follows_the_dag() {
+    let mut p = Progress::new();
+    assert_eq!(p.ready(), vec![StepId::WorkerToken]);
+    assert_eq!(p.next_in_order(), Some(StepId::WorkerToken));
+    p.set(StepId::WorkerToken, StepStatus::Done);
+    assert_eq!(
+        p.ready(),
+        vec![StepId::CreateApplication, StepId::ReadResources, StepId::CreateSignOnPolicy, StepId::CreatePopulation, StepId::ReadApplicationSecret]
+            .into_iter()
+            .filter(|id| id.step().depends_on == [StepId::WorkerToken])
+            .collect::<Vec<_>>()
+    );
+    // A failure stops only what depends on it.
+    p.set(StepId::CreatePopulation, StepStatus::Failed);
+    assert_eq!(p.blocked_by(StepId::SetPassword), Some(StepId::CreatePopulation));
+    assert_eq!(p.blocked_by(StepId::CreateGrant), None);
+    assert!(p.ready().contains(&StepId::CreateApplication));
+    assert_eq!(p.next_in_order(), Some(StepId::CreateApplication));
+    // Skipped counts as settled for dependants.
+    for id in [StepId::CreatePopulation, StepId::CreateUser, StepId::SetPassword, StepId::EnableMfa, StepId::CreateMfaDevice] {
+        p.set(id, StepStatus::Done);
+    }
+    assert_eq!(p.status(StepId::CheckUsernamePassword), StepStatus::Pending);
+    p.set(StepId::CheckOtp, StepStatus::Skipped);
+    assert!(!p.is_complete());
+}

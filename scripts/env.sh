@@ -1,0 +1,12 @@
+# Sourced by every script: pinned tool versions and PATH. Keep in step with Cargo.toml / Trunk.toml.
+export TRUNK_VERSION=0.21.14
+export WASM_BINDGEN_VERSION=0.2.130
+export BINARYEN_VERSION=132
+export PLAYWRIGHT_VERSION=1.64.1
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+export TOOLS_DIR="${WORKBENCH_TOOLS_DIR:-$HOME/.cache/pingone-workbench}"
+export PATH="$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export TRUNK_OFFLINE=true
+export TRUNK_SKIP_VERSION_CHECK=true
+export CHROMEDRIVER=/usr/bin/chromedriver
