@@ -161,6 +161,8 @@ pub fn hint_for(status: Option<u16>, detail_code: Option<&str>, code: Option<&st
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     #[test]

@@ -137,6 +137,8 @@ pub fn scope_of_claim(claim: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use sha2::{Digest, Sha256};
 

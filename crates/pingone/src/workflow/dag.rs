@@ -143,6 +143,13 @@ impl Progress {
         self.refresh();
     }
 
+    /// Makes a failed or waiting step runnable again (after the person fixed its input).
+    pub fn retry(&mut self, id: StepId) {
+        if matches!(self.status(id), StepStatus::Failed | StepStatus::NeedsInput) {
+            self.set(id, StepStatus::Pending);
+        }
+    }
+
     /// Puts a step and everything after it back to pending (e.g. to sign on again).
     pub fn reset_from(&mut self, ids: &[StepId]) {
         for &id in ids {

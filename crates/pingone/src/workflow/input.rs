@@ -104,6 +104,8 @@ pub fn validate_config(c: &WorkflowConfig) -> Vec<FieldError> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use crate::workflow::Endpoints;
     use crate::Region;

@@ -9,7 +9,7 @@ mod state;
 mod steps;
 
 pub use dag::{critical_path, validate, DagError, Progress, StepStatus};
-pub use input::{validate_config, FieldError};
+pub use input::{is_e164, is_email, is_policy_name, is_uuid, validate_config, FieldError};
 pub use state::{Created, Endpoints, Secrets, WorkflowConfig, WorkflowState};
 
 use crate::error::ApiError;

@@ -1,0 +1,162 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The whole 21-step workflow, built from `pingone::workflow::STEPS`, run against the sandbox
+//! engine: once in documented order, once along the DAG as Run all does, plus the detours.
+
+mod common;
+
+use common::Harness;
+use pingone::flow::FlowStatus;
+use pingone::models::DeviceType;
+use pingone::oauth::decode_jwt;
+use pingone::workflow::{critical_path, BuildError, StepError, StepId, StepStatus, UserInput, STEPS};
+
+fn assert_tokens(h: &Harness) {
+    let tokens = h.state.secrets.tokens.as_ref().expect("tokens after step 20");
+    assert_eq!(tokens.token_type, "Bearer");
+    let id = decode_jwt(tokens.id_token.as_ref().expect("id_token").expose()).expect("decodable id token");
+    assert_eq!(id.header["alg"], "RS256");
+    assert_eq!(id.claims["aud"], h.state.created.application_id.clone().unwrap());
+    assert_eq!(id.claims["sub"], h.state.created.user_id.clone().unwrap());
+    assert_eq!(id.claims["nonce"], h.state.secrets.authorize.as_ref().unwrap().nonce);
+    assert!(id.claims["iss"].as_str().unwrap().ends_with(&format!("/{}/as", h.state.config.environment_id)));
+}
+
+#[test]
+fn all_21_steps_in_documented_order() {
+    let mut h = Harness::new(1);
+    for step in STEPS.iter() {
+        assert_eq!(h.progress.next_in_order(), Some(step.id), "next in order before step {}", step.number());
+        let status = h.run_step(step.id).unwrap_or_else(|e| panic!("step {} failed: {e:?}", step.number()));
+        assert_eq!(status, StepStatus::Done, "step {}", step.number());
+    }
+    assert!(h.progress.is_complete());
+    assert_tokens(&h);
+    // One exchange per call: 21 steps, no detours with a single device.
+    assert_eq!(h.exchanges.len(), 21);
+    // The flow went through the documented statuses.
+    assert_eq!(h.state.flow.as_ref().unwrap().status, FlowStatus::Completed);
+    let otp_sent = h.sandbox.outbox();
+    assert_eq!(otp_sent.len(), 1);
+    assert_eq!(otp_sent[0].to, h.state.config.device_email);
+}
+
+#[test]
+fn run_all_follows_the_dag_in_critical_path_waves() {
+    let mut h = Harness::new(2);
+    let waves = h.run_all().unwrap_or_else(|e| panic!("{e:?}"));
+    let cp = critical_path(&STEPS).unwrap();
+    println!("Run all: {waves} waves for {} calls (critical path {})", h.exchanges.len(), cp.len());
+    assert_eq!(waves, cp.len());
+    assert_tokens(&h);
+}
+
+#[test]
+fn two_devices_prompt_device_selection() {
+    let mut h = Harness::new(3);
+    for id in STEPS.iter().map(|s| s.id).take_while(|&id| id != StepId::Authorize) {
+        h.run_step(id).unwrap();
+    }
+    // A second device: the flow must now ask which one.
+    h.state.config.device_type = DeviceType::Sms;
+    h.state.config.device_phone = "+15125550199".into();
+    let first_device = h.state.created.device_id.clone();
+    h.run_step(StepId::CreateMfaDevice).unwrap();
+    h.state.selected_device_id = h.state.created.device_id.clone();
+    assert_ne!(first_device, h.state.created.device_id);
+    for id in [StepId::Authorize, StepId::ReadFlow, StepId::CheckUsernamePassword] {
+        h.run_step(id).unwrap();
+    }
+    assert_eq!(h.state.flow.as_ref().unwrap().status, FlowStatus::DeviceSelectionRequired);
+    assert_eq!(h.state.flow.as_ref().unwrap().devices().len(), 2);
+    h.run_step(StepId::CheckOtp).unwrap();
+    // device.select then otp.check: two calls in one step, and the OTP went to the phone.
+    let calls: Vec<_> = h.exchanges.iter().filter(|e| e.step == StepId::CheckOtp).collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].request.headers.get("content-type"), Some(pingone::media::DEVICE_SELECT));
+    assert_eq!(h.sandbox.outbox().last().unwrap().to, "+15125550199");
+    for id in [StepId::Resume, StepId::ReadApplicationSecret, StepId::ExchangeCode] {
+        h.run_step(id).unwrap();
+    }
+    assert_tokens(&h);
+}
+
+#[test]
+fn without_auto_otp_the_run_waits_for_a_person() {
+    let mut h = Harness::new(4);
+    h.auto_otp = false;
+    let err = h.run_all().unwrap_err();
+    assert!(matches!(err, common::RunError::Build(StepId::CheckOtp, BuildError::NeedsInput(UserInput::Otp))), "{err:?}");
+    assert_eq!(h.progress.status(StepId::CheckOtp), StepStatus::NeedsInput);
+    assert_eq!(h.state.flow.as_ref().unwrap().status, FlowStatus::OtpRequired);
+    // The person types the code from the inbox; the run goes on without redoing anything.
+    let before = h.exchanges.len();
+    h.state.secrets.otp = Some(pingone::secret::Otp::new(h.newest_otp().unwrap()));
+    h.auto_otp = true;
+    h.progress.retry(StepId::CheckOtp);
+    h.run_all().unwrap();
+    assert_eq!(h.exchanges.len(), before + 3, "otp.check, resume, token (the secret was read earlier)");
+    assert_tokens(&h);
+}
+
+#[test]
+fn a_wrong_otp_fails_the_step_and_a_retry_with_the_right_one_succeeds() {
+    let mut h = Harness::new(5);
+    for id in STEPS.iter().map(|s| s.id).take_while(|&id| id != StepId::CheckOtp) {
+        h.run_step(id).unwrap();
+    }
+    let right = h.newest_otp().unwrap();
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    h.state.secrets.otp = Some(pingone::secret::Otp::new(wrong));
+    let err = h.run_step(StepId::CheckOtp).unwrap_err();
+    let common::RunError::Step(StepId::CheckOtp, StepError::Api(api)) = err else { panic!("{err:?}") };
+    assert_eq!(api.status(), Some(400));
+    assert!(h.state.secrets.otp.is_none(), "a used OTP is forgotten");
+    assert_eq!(h.progress.status(StepId::Resume), StepStatus::Pending, "only dependants wait");
+    h.state.secrets.otp = Some(pingone::secret::Otp::new(right));
+    h.run_step(StepId::CheckOtp).unwrap();
+    h.run_all().unwrap();
+    assert_tokens(&h);
+}
+
+#[test]
+fn a_wrong_password_shows_pingones_error_and_keeps_earlier_steps() {
+    let mut h = Harness::new(6);
+    for id in STEPS.iter().map(|s| s.id).take_while(|&id| id != StepId::CheckUsernamePassword) {
+        h.run_step(id).unwrap();
+    }
+    let right = h.state.secrets.password.clone();
+    h.state.secrets.password = pingone::secret::Password::new("Wrong-Password-1!");
+    let err = h.run_step(StepId::CheckUsernamePassword).unwrap_err();
+    let common::RunError::Step(_, StepError::Api(api)) = err else { panic!("{err:?}") };
+    assert_eq!(api.status(), Some(400));
+    assert!(api.code().is_some(), "PingOne's error code is carried");
+    assert_eq!(h.state.flow.as_ref().unwrap().status, FlowStatus::UsernamePasswordRequired);
+    h.state.secrets.password = right;
+    h.progress.retry(StepId::CheckUsernamePassword);
+    h.run_all().unwrap();
+    assert_tokens(&h);
+}
+
+#[test]
+fn a_duplicate_username_is_a_uniqueness_violation() {
+    let mut h = Harness::new(7);
+    for id in STEPS.iter().map(|s| s.id).take_while(|&id| id != StepId::SetPassword) {
+        h.run_step(id).unwrap();
+    }
+    let err = h.run_step(StepId::CreateUser).unwrap_err();
+    let common::RunError::Step(_, StepError::Api(api)) = err else { panic!("{err:?}") };
+    assert_eq!(api.detail_code(), Some("UNIQUENESS_VIOLATION"));
+    assert!(api.hint().contains("already exists"));
+}
+
+#[test]
+fn a_tampered_state_is_rejected_at_resume() {
+    let mut h = Harness::new(8);
+    for id in STEPS.iter().map(|s| s.id).take_while(|&id| id != StepId::Resume) {
+        h.run_step(id).unwrap();
+    }
+    h.state.secrets.authorize.as_mut().unwrap().state = "not-what-was-sent".into();
+    let err = h.run_step(StepId::Resume).unwrap_err();
+    assert!(matches!(err, common::RunError::Step(_, StepError::StateMismatch { .. })), "{err:?}");
+    assert!(h.state.secrets.code.is_none(), "the code is not kept");
+}
