@@ -152,6 +152,20 @@ impl HttpResponse {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+    /// `pingone-proxy` never hands a redirect to the browser as a redirect (fetch would follow
+    /// it): it answers 200 with `X-Upstream-Status` and `X-Upstream-Location`. This restores the
+    /// upstream's status and `Location`, so a step sees what PingOne sent.
+    pub fn unwrap_proxied_redirect(mut self) -> Self {
+        let status = self.headers.get("x-upstream-status").and_then(|s| s.parse::<u16>().ok());
+        if let Some(status) = status.filter(|s| (300..400).contains(s)) {
+            if let Some(location) = self.headers.get("x-upstream-location").map(str::to_string) {
+                self.headers.set("Location", location);
+            }
+            self.status = status;
+        }
+        self
+    }
+
     /// The body as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.body).ok()
@@ -264,6 +278,18 @@ mod tests {
             Some("grant_type=authorization_code&redirect_uri=https%3A%2F%2Fa.b%2Fc%3Fd%3De+f")
         );
         assert_eq!(r.path_and_query(), "/e/as/token");
+    }
+
+    #[test]
+    fn proxied_redirects_are_restored() {
+        let mut r = HttpResponse::new(200);
+        r.headers.push("X-Upstream-Status", "302");
+        r.headers.push("X-Upstream-Location", "https://app.example/cb?code=c&state=s");
+        let r = r.unwrap_proxied_redirect();
+        assert_eq!(r.status, 302);
+        assert_eq!(r.headers.get("location"), Some("https://app.example/cb?code=c&state=s"));
+        let plain = HttpResponse::new(200).unwrap_proxied_redirect();
+        assert_eq!(plain.status, 200);
     }
 
     #[test]
