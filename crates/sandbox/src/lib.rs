@@ -1,0 +1,176 @@
+//! A faithful, in-memory PingOne emulator for the "login + MFA sign-on" workflow.
+//!
+//! One pure engine, [`Sandbox::handle`] (`HttpRequest` + now → `HttpResponse`), answers the
+//! endpoints of that workflow with PingOne's paths, status codes, response shapes (`id`,
+//! `_links`, `_embedded`), error bodies, flow statuses, media types and cookies; OTPs are
+//! "delivered" to an [`outbox`](Sandbox::outbox) instead of a phone or mailbox. The engine has no
+//! clock, no OS randomness and no I/O, so it also runs inside the browser page (wasm32). The
+//! `server` feature adds the loopback HTTP binary `pingone-sandbox`.
+//!
+//! Paths (host ignored, hrefs built from the request URL's origin):
+//! * management: `/v1/environments/{envId}/...` (worker bearer token required),
+//! * auth host: `/{envId}/as/{authorize,token,resume,jwks,userinfo,.well-known/openid-configuration}`
+//!   and `/{envId}/flows/{flowId}`,
+//! * `GET /_sandbox/outbox` — the only non-PingOne path.
+//!
+//! See `docs/sandbox.md` for every choice made where PingOne's behaviour is not documented.
+
+mod auth;
+mod clock;
+mod cors;
+pub mod errors;
+mod flow;
+mod http;
+mod ids;
+mod jwt;
+mod mgmt;
+mod store;
+mod totp;
+mod validate;
+
+#[cfg(feature = "server")]
+pub mod server;
+
+use crate::errors::{P1Error, SandboxError};
+use crate::http::{json_response, Incoming};
+use crate::ids::Ids;
+use crate::jwt::TokenSigner;
+use crate::store::Store;
+use pingone::http::{HttpRequest, HttpResponse, Method};
+use serde::{Deserialize, Serialize};
+
+/// How to build a sandbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxConfig {
+    /// Seeds every id, secret, OTP and code: the same seed and calls give the same answers.
+    pub seed: u64,
+    /// Delay added to every response; used only by the HTTP server.
+    pub latency_ms: u64,
+}
+
+/// What a client needs to start: the environment and the worker app's credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxInfo {
+    pub env_id: String,
+    pub worker_client_id: String,
+    pub worker_client_secret: String,
+}
+
+/// A one-time passcode the sandbox "sent" to an MFA device (email address or phone number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub to: String,
+    pub device_id: String,
+    pub otp: String,
+    /// ISO-8601 UTC.
+    pub sent_at: String,
+}
+
+/// The emulator: one PingOne environment in memory.
+pub struct Sandbox {
+    config: SandboxConfig,
+    engine: Engine,
+}
+
+/// State and helpers shared by the route modules (`mgmt`, `auth`, `flow`).
+pub(crate) struct Engine {
+    pub store: Store,
+    pub ids: Ids,
+    pub signer: TokenSigner,
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Sandbox {
+        let mut ids = Ids::new(config.seed);
+        let store = Store::seed(&mut ids);
+        // The key is a constant compiled into the crate; `jwt::tests` proves it loads.
+        let signer = TokenSigner::load().expect("the embedded sandbox signing key is a valid PKCS#8 RSA key");
+        Sandbox { config, engine: Engine { store, ids, signer } }
+    }
+
+    pub fn config(&self) -> SandboxConfig {
+        self.config
+    }
+
+    /// Answers one request as PingOne would. `now_ms` is the current time (unix epoch ms).
+    /// Never panics; every error is a PingOne-shaped JSON body with a 4xx status.
+    pub fn handle(&mut self, req: &HttpRequest, now_ms: u64) -> HttpResponse {
+        let correlation_id = self.engine.ids.uuid();
+        let mut resp = match Incoming::parse(req) {
+            Ok(incoming) => self.engine.route(&incoming, now_ms, &correlation_id),
+            Err(e) => e.to_response(&correlation_id),
+        };
+        resp.headers.set("Correlation-Id", correlation_id);
+        resp
+    }
+
+    pub fn info(&self) -> SandboxInfo {
+        let store = &self.engine.store;
+        SandboxInfo {
+            env_id: store.env.id.clone(),
+            worker_client_id: store.worker_client_id.clone(),
+            worker_client_secret: store.application(&store.worker_client_id).map(|a| a.secret.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Every OTP "sent" so far, oldest first.
+    pub fn outbox(&self) -> &[OutboxMessage] {
+        &self.engine.store.outbox
+    }
+
+    /// The `kid` of the token signing key (also in `/as/jwks`).
+    pub fn signing_key_id(&self) -> &str {
+        self.engine.signer.kid()
+    }
+
+    /// An error answered outside the engine's routes (the HTTP host's 405 / 413), with a fresh
+    /// correlation id like every other error.
+    pub fn reject(&mut self, error: &P1Error) -> HttpResponse {
+        let correlation_id = self.engine.ids.uuid();
+        let mut resp = error.to_response(&correlation_id);
+        resp.headers.set("Correlation-Id", correlation_id);
+        resp
+    }
+}
+
+impl Engine {
+    fn route(&mut self, req: &Incoming<'_>, now: u64, correlation_id: &str) -> HttpResponse {
+        self.store.prune(now);
+        let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+        let result: Result<HttpResponse, SandboxError> = match segments.as_slice() {
+            ["v1", rest @ ..] => self.management(req, rest, now),
+            ["_sandbox", "outbox"] => self.outbox_route(req),
+            [env, rest @ ..] if *env == self.store.env.id && !rest.is_empty() => {
+                return self.auth_host(req, rest, now, correlation_id);
+            }
+            _ => Err(P1Error::not_found("the requested resource").into()),
+        };
+        result.unwrap_or_else(|e| e.to_response(correlation_id))
+    }
+
+    /// `GET /_sandbox/outbox`: the OTPs "sent", oldest first (not a PingOne path).
+    fn outbox_route(&self, req: &Incoming<'_>) -> Result<HttpResponse, SandboxError> {
+        match req.method {
+            Method::Get => Ok(json_response(200, &serde_json::to_value(&self.store.outbox).unwrap_or_default())),
+            _ => Err(P1Error::method_not_allowed(&["GET"]).into()),
+        }
+    }
+
+    /// The auth host (`/{envId}/as/*`, `/{envId}/flows/*`), with CORS per the apps' settings.
+    fn auth_host(&mut self, req: &Incoming<'_>, rest: &[&str], now: u64, correlation_id: &str) -> HttpResponse {
+        let allowed_origin = cors::allowed_origin(&self.store, req);
+        if req.method == Method::Options {
+            return cors::preflight(req, allowed_origin.as_deref(), rest, correlation_id);
+        }
+        let result = match rest {
+            ["as", endpoint @ ..] => self.authorization_server(req, endpoint, now),
+            ["flows", flow_id] => self.flows(req, flow_id, now),
+            _ => Err(P1Error::not_found("the requested resource").into()),
+        };
+        let mut resp = result.unwrap_or_else(|e| e.to_response(correlation_id));
+        if let Some(origin) = allowed_origin {
+            cors::decorate(&mut resp, &origin);
+        }
+        resp
+    }
+}

@@ -1,0 +1,75 @@
+//! `pingone-sandbox`: the PingOne emulator over HTTP on loopback.
+//!
+//! ```text
+//! pingone-sandbox --listen 127.0.0.1:0 [--latency-ms N] [--seed N] [--allow-origin ORIGIN ...]
+//! ```
+//! Prints one JSON line on stdout once listening:
+//! `{"base_url", "env_id", "worker_client_id", "worker_client_secret", "api_base", "auth_base"}`.
+
+use clap::Parser;
+use sandbox::server::{serve, ServerOptions};
+use sandbox::{Sandbox, SandboxConfig};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+#[derive(Parser, Debug)]
+#[command(name = "pingone-sandbox", about = "A faithful PingOne emulator (login + MFA sign-on workflow) on loopback HTTP")]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Delay added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Seed of every id, secret and OTP (same seed, same answers).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// NOT PingOne behaviour, for browser tests only: answer CORS (with credentials) for this
+    /// origin on every path, the management API included. Repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// Largest accepted request body, in bytes (larger: 413).
+    #[arg(long, default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Do not log requests on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    if let Err(e) = run(args).await {
+        eprintln!("pingone-sandbox: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let mut addr = listener.local_addr().map_err(|e| e.to_string())?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let sandbox = Sandbox::new(SandboxConfig { seed: args.seed, latency_ms: args.latency_ms });
+    let info = sandbox.info();
+    let base_url = format!("http://{addr}");
+    let ready = serde_json::json!({
+        "base_url": base_url,
+        "env_id": info.env_id,
+        "worker_client_id": info.worker_client_id,
+        "worker_client_secret": info.worker_client_secret,
+        "api_base": format!("{base_url}/v1"),
+        "auth_base": format!("{base_url}/{}", info.env_id),
+    });
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{ready}").and_then(|_| stdout.flush()).map_err(|e| format!("cannot write to stdout: {e}"))?;
+    let options = ServerOptions {
+        latency_ms: args.latency_ms,
+        allow_origins: args.allow_origin,
+        max_body_bytes: args.max_body_bytes,
+        log: !args.quiet,
+    };
+    serve(listener, Arc::new(Mutex::new(sandbox)), options).await.map_err(|e| e.to_string())
+}
