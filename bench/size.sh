@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Download size of the app: release build (scripts/build.sh), then raw and gzip -9 bytes of every file
+# in dist/, and the total of what the page downloads (index.html plus every dist/ file that it or a
+# downloaded JS/CSS file names, followed transitively).
+#   bench/size.sh             build, then measure
+#   SIZE_NO_BUILD=1 bench/size.sh   measure the existing dist/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+if [ "${SIZE_NO_BUILD:-}" != 1 ]; then
+  scripts/build.sh >&2
+fi
+[ -f dist/index.html ] || { echo "[size] dist/index.html missing: build first" >&2; exit 1; }
+
+gz() { gzip -9 -n -c <"$1" | wc -c; }
+
+# Files the page downloads: index.html, then whatever it (or a fetched .js/.css/.html) references.
+mapfile -t loaded < <(python3 - dist <<'PY'
+import os, sys
+root = sys.argv[1]
+files = sorted(os.path.relpath(os.path.join(d, f), root)
+               for d, _, fs in os.walk(root) for f in fs if not d.split(os.sep)[-1].startswith('.'))
+seen, todo = {'index.html'}, ['index.html']
+while todo:
+    cur = todo.pop()
+    if not cur.endswith(('.html', '.js', '.mjs', '.css')):
+        continue
+    text = open(os.path.join(root, cur), encoding='utf-8', errors='replace').read()
+    for f in files:
+        if f not in seen and f in text:
+            seen.add(f); todo.append(f)
+print('\n'.join(sorted(seen)))
+PY
+)
+
+printf '%-48s %10s %10s  %s\n' file raw gzip-9 loaded
+total_raw=0 total_gz=0 page_raw=0 page_gz=0
+while IFS= read -r f; do
+  rel="${f#dist/}"
+  raw=$(wc -c <"$f")
+  g=$(gz "$f")
+  mark=""
+  for l in "${loaded[@]}"; do [ "$l" = "$rel" ] && mark="yes"; done
+  printf '%-48s %10d %10d  %s\n' "$rel" "$raw" "$g" "$mark"
+  total_raw=$((total_raw + raw)) total_gz=$((total_gz + g))
+  if [ -n "$mark" ]; then page_raw=$((page_raw + raw)) page_gz=$((page_gz + g)); fi
+done < <(find dist -type f -not -path 'dist/.*' | LC_ALL=C sort)
+printf '%-48s %10d %10d\n' "all of dist/" "$total_raw" "$total_gz"
+printf '%-48s %10d %10d\n' "page download (files marked loaded)" "$page_raw" "$page_gz"
+echo "page download: $page_gz bytes gzip -9 ($page_raw raw)"

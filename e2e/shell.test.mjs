@@ -1,0 +1,34 @@
+// The app shell loads from the release build: title, heading, no errors. Saves docs/screenshot.png.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { baseUrl, launch, newPage } from './lib.mjs';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+let session;
+
+before(async () => {
+  session = await launch();
+});
+after(async () => {
+  await session?.close();
+});
+
+test('the page loads the app: title, heading, main, no errors', async () => {
+  const page = await newPage(session.context);
+  const response = await page.goto(baseUrl(), { waitUntil: 'load' });
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), 'PingOne Sign-On Workbench');
+
+  // The heading is rendered by the wasm app, so this also proves the wasm loaded and ran.
+  const heading = page.getByRole('heading', { level: 1, name: 'PingOne Sign-On Workbench' });
+  await heading.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal(await page.locator('main').count(), 1);
+  assert.deepEqual(page.errors, []);
+
+  mkdirSync(join(repo, 'docs'), { recursive: true });
+  await page.screenshot({ path: join(repo, 'docs', 'screenshot.png') });
+  await page.close();
+});

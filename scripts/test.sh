@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Runs every test suite, carries on past failures, then prints a summary. Exit status 1 if any
+# suite failed. The last line of output is always `N passed, M failed` (counting suites).
+#   scripts/test.sh [native|wasm|e2e ...]      (default: all three, in that order)
+#
+#   native  cargo test for the native crates (pingone, sandbox, proxy); the app is not built natively
+#   wasm    cargo test --target wasm32-unknown-unknown for the app (in headless Chromium through
+#           ChromeDriver) and pingone (in Node), via wasm-bindgen-test-runner
+#   e2e     release build (scripts/build.sh), served from dist/ on a free loopback port, then
+#           `node --test e2e/` driving /usr/bin/chromium with playwright-core
+set -uo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ROOT"
+exec </dev/null # never wait for input (CI)
+
+suite_native() {
+  cargo test --no-fail-fast --workspace --exclude workbench
+}
+
+suite_wasm() {
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/webdriver.json" \
+    cargo test --no-fail-fast --target wasm32-unknown-unknown -p workbench -p pingone
+}
+
+suite_e2e() {
+  scripts/build.sh || return 1
+  local out server url rc
+  out="$(mktemp)"
+  node e2e/serve.mjs dist 0 >"$out" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do
+    url="$(sed -n 's/^listening //p' "$out")"
+    [ -n "$url" ] && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then
+    echo "[test] e2e: static server did not start:" >&2
+    cat "$out" >&2
+    kill "$server" 2>/dev/null
+    rm -f "$out"
+    return 1
+  fi
+  echo "[test] e2e: serving dist/ at $url"
+  E2E_BASE_URL="$url" node --test --test-reporter=spec --test-concurrency=1 --test-timeout=120000 e2e/
+  rc=$?
+  kill "$server" 2>/dev/null
+  wait "$server" 2>/dev/null
+  rm -f "$out"
+  return $rc
+}
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(native wasm e2e)
+passed=0
+failed=0
+summary=()
+for s in "${suites[@]}"; do
+  t0=$(date +%s)
+  printf '\n[test] ===== suite %s =====\n' "$s"
+  if ! declare -F "suite_$s" >/dev/null; then
+    echo "[test] unknown suite '$s' (known: native wasm e2e)" >&2
+    rc=2
+  else
+    "suite_$s"
+    rc=$?
+  fi
+  dt=$(($(date +%s) - t0))
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1))
+    summary+=("$(printf '%-7s passed  (%ss)' "$s" "$dt")")
+  else
+    failed=$((failed + 1))
+    summary+=("$(printf '%-7s FAILED  (%ss, exit %s)' "$s" "$dt" "$rc")")
+  fi
+  echo "[test] suite $s: $([ "$rc" -eq 0 ] && echo passed || echo FAILED) in ${dt}s"
+done
+
+printf '\n[test] ===== summary =====\n'
+printf '[test] %s\n' "${summary[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
