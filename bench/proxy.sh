@@ -25,7 +25,7 @@ read -r SB ENV CID CSEC < <(python3 -c 'import json,sys; d=json.load(open(sys.ar
 TOKEN=$(curl -s -u "$CID:$CSEC" -d grant_type=client_credentials "$SB/$ENV/as/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 PP=$(free_port)
-$BIN/pingone-proxy --listen "127.0.0.1:$PP" --allow-origin http://127.0.0.1:8080 --upstream-api "$SB" --upstream-auth "$SB" --rate-limit 0 --max-concurrency 1024 --quiet > /dev/null & pids+=($!)
+$BIN/pingone-proxy --listen "127.0.0.1:$PP" --allow-origin http://127.0.0.1:8080 --upstream-api "$SB" --upstream-auth "$SB" --rate-limit 0 --max-concurrency 1024 --quiet ${PROXY_THREADS:+--threads $PROXY_THREADS} > /dev/null & pids+=($!)
 PROXY_PID=$!
 
 NP=$(free_port)

@@ -53,12 +53,19 @@ struct Args {
     /// No per-request log lines.
     #[arg(long)]
     quiet: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let args = Args::parse();
-    if let Err(e) = run(args).await {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let result = rt.enable_all().build().map_err(|e| e.to_string()).and_then(|rt| rt.block_on(run(args)));
+    if let Err(e) = result {
         eprintln!("pingone-proxy: {e}");
         std::process::exit(2);
     }
