@@ -1,0 +1,51 @@
+// Measures the served release build (BENCH_URL) in headless Chromium:
+//  1. navigation start -> first rendered step list (first `li.step` in the DOM), 5 fresh loads;
+//  2. Run all over the in-page sandbox: the app's own clock (click -> last step settled) and the
+//     click -> decoded ID token visible wall time, 5 runs.
+// Prints one line per figure with the median and the samples.
+import { launch, newPage } from '../e2e/lib.mjs';
+
+const url = process.env.BENCH_URL;
+if (!url) throw new Error('BENCH_URL is not set: run bench/timing.sh');
+const N = Number(process.env.BENCH_RUNS ?? 5);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
+
+const session = await launch();
+try {
+  const firstRender = [];
+  const appClock = [];
+  const wall = [];
+  for (let i = 0; i < N; i++) {
+    const page = await newPage(session.context);
+    await page.addInitScript(() => {
+      new MutationObserver((_, obs) => {
+        if (document.querySelector('li.step')) {
+          window.__firstStepList = performance.now();
+          obs.disconnect();
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction(() => window.__firstStepList !== undefined, null, { timeout: 30_000 });
+    firstRender.push(await page.evaluate(() => window.__firstStepList));
+
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Run all', exact: true }).click();
+    await page.getByRole('heading', { name: 'Decoded ID token' }).waitFor({ state: 'visible', timeout: 60_000 });
+    wall.push(Date.now() - t0);
+    const clock = await page.locator('.run-clock').innerText();
+    const m = clock.match(/in ([\d.]+) (ms|s)/);
+    if (m) appClock.push(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
+    if (page.errors.length) throw new Error(`page errors: ${page.errors.join('; ')}`);
+    await page.close();
+  }
+  console.log(`first step list rendered: median ${median(firstRender).toFixed(0)} ms after navigation start (loads: ${fmt(firstRender)})`);
+  console.log(`Run all, 21 calls, in-page sandbox: median ${median(appClock).toFixed(0)} ms on the app's clock (runs: ${fmt(appClock)})`);
+  console.log(`Run all, click to decoded ID token visible: median ${median(wall).toFixed(0)} ms (runs: ${fmt(wall)})`);
+} finally {
+  await session.close();
+}

@@ -1,0 +1,51 @@
+//! The sandbox inbox: the one-time passcodes the in-page PingOne "sent" to email and SMS devices.
+
+use crate::components::iso_to_utc;
+use crate::state::Store;
+use leptos::prelude::*;
+
+#[component]
+pub fn Inbox() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let messages = move || store.inbox.get();
+    view! {
+        <section class="panel inbox" id="inbox" aria-labelledby="inbox-title">
+            <h2 id="inbox-title">"Sandbox inbox"</h2>
+            <p class="panel-intro">
+                "What the sandbox sent to the MFA device. With a real tenant the code goes to the real mailbox or phone."
+            </p>
+            {move || {
+                let msgs = messages();
+                if msgs.is_empty() {
+                    view! { <p class="muted">"No messages yet. Step 16 triggers the first one-time passcode."</p> }
+                        .into_any()
+                } else {
+                    view! {
+                        <ol class="messages" reversed>
+                            {msgs
+                                .into_iter()
+                                .rev()
+                                .map(|m| {
+                                    view! {
+                                        <li class="message">
+                                            <div class="message-head">
+                                                <span class="to">"To " {m.to.clone()}</span>
+                                                <time datetime=m.sent_at.clone()>{iso_to_utc(&m.sent_at)}</time>
+                                            </div>
+                                            <p>
+                                                "Your PingOne one-time passcode is "
+                                                <strong class="otp" data-otp=m.otp.clone()>{m.otp.clone()}</strong>
+                                            </p>
+                                            <p class="muted small">"Device " <code>{m.device_id.clone()}</code></p>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ol>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}

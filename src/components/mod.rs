@@ -1,0 +1,62 @@
+//! Reusable pieces of the workbench UI.
+
+pub mod error_panel;
+pub mod field;
+pub mod inbox;
+pub mod inspector;
+pub mod json_view;
+pub mod step_card;
+pub mod tokens;
+
+use wasm_bindgen::JsCast;
+
+/// Moves keyboard focus to an element by id (after the view updated), and scrolls it in view.
+pub fn focus(id: &'static str) {
+    leptos::prelude::request_animation_frame(move || {
+        let el = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = el {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// Epoch milliseconds as `2026-11-29 04:12:33 UTC`.
+pub fn utc_time(ms: f64) -> String {
+    let iso = String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string());
+    // 2026-11-29T04:12:33.123Z
+    match (iso.get(0..10), iso.get(11..19)) {
+        (Some(d), Some(t)) => format!("{d} {t} UTC"),
+        _ => iso,
+    }
+}
+
+/// "in 59 min" / "3 min ago" relative to now.
+pub fn relative(ms: f64) -> String {
+    let delta = (ms - js_sys::Date::now()) / 1000.0;
+    let abs = delta.abs();
+    let text = if abs < 60.0 {
+        format!("{} s", abs.round())
+    } else if abs < 3600.0 {
+        format!("{} min", (abs / 60.0).round())
+    } else if abs < 172_800.0 {
+        format!("{:.1} h", abs / 3600.0)
+    } else {
+        format!("{} days", (abs / 86_400.0).round())
+    };
+    if delta >= 0.0 {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
+/// `2026-11-29T04:12:33.123Z` as `2026-11-29 04:12:33 UTC` (anything else verbatim).
+pub fn iso_to_utc(iso: &str) -> String {
+    match (iso.get(0..10), iso.get(11..19)) {
+        (Some(d), Some(t)) if iso.as_bytes().get(10) == Some(&b'T') => format!("{d} {t} UTC"),
+        _ => iso.to_string(),
+    }
+}

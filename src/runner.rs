@@ -1,0 +1,544 @@
+//! The runner: the actions the UI dispatches. It walks `pingone::workflow::STEPS`, builds each
+//! request from state, sends it through the mode's transport, records the redacted exchange and
+//! applies the response. Run all starts every ready step at once and re-reads the DAG as each
+//! one finishes; Step runs the next one in documented order.
+
+use crate::crypto;
+use crate::mask::{redact_request, redact_response, SecretValues};
+use crate::state::{Mode, RunClock, RunMode, StepFailure, Store, StoreOptions};
+use crate::transcript::Exchange;
+use crate::transport::Transport;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use pingone::error::ApiError;
+use pingone::flow::Flow;
+use pingone::http::{HttpRequest, HttpResponse, Method};
+use pingone::media;
+use pingone::secret::{Otp, Password};
+use pingone::workflow::{Applied, BuildError, Planned, StepId, StepStatus, UserInput, STEPS};
+
+/// A step that asks for more than this many calls in one run is stuck (device.select then
+/// otp.check is two).
+const MAX_CALLS: u32 = 4;
+
+/// How a step's run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done,
+    Skipped(String),
+    NeedsInput(UserInput),
+    Failed(StepFailure),
+    /// Start over happened while it ran: its result was dropped.
+    Abandoned,
+}
+
+/// Milliseconds from the page's monotonic clock.
+pub fn perf_now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_else(js_sys::Date::now)
+}
+
+fn deps_settled(store: &Store, id: StepId) -> bool {
+    store.progress.with_untracked(|p| id.step().depends_on.iter().all(|d| p.status(*d).is_settled()))
+}
+
+/// Marks a step running if it may run now (dependencies settled and not already running).
+fn claim(store: &Store, id: StepId) -> bool {
+    let status = store.progress.with_untracked(|p| p.status(id));
+    let ok = !matches!(status, StepStatus::Running | StepStatus::Pending) && deps_settled(store, id);
+    if ok {
+        store.progress.update(|p| p.set(id, StepStatus::Running));
+    }
+    ok
+}
+
+fn flow_action_of(req: &HttpRequest) -> Option<String> {
+    let ct = req.headers.get("content-type")?;
+    media::FLOW_ACTIONS.iter().find(|(_, m)| *m == ct).map(|(a, _)| a.to_string())
+}
+
+fn record_request(
+    store: &Store,
+    id: StepId,
+    action: Option<String>,
+    req: &HttpRequest,
+    sv: &SecretValues,
+    replayed: bool,
+) -> u32 {
+    let request = redact_request(req, id, sv);
+    let mut seq = 0;
+    store.transcript.update(|t| {
+        seq = t.last().map(|e| e.seq + 1).unwrap_or(1);
+        t.push(Exchange {
+            seq,
+            step: id.number(),
+            action,
+            started_at_ms: js_sys::Date::now(),
+            duration_ms: None,
+            request,
+            response: None,
+            transport_error: None,
+            replayed,
+        });
+    });
+    seq
+}
+
+fn finish_exchange(store: &Store, seq: u32, response: Option<HttpResponse>, error: Option<String>, duration_ms: f64) {
+    store.transcript.update(|t| {
+        if let Some(e) = t.iter_mut().rev().find(|e| e.seq == seq) {
+            e.response = response;
+            e.transport_error = error;
+            e.duration_ms = Some(duration_ms);
+        }
+    });
+}
+
+/// Sends one request for a step: records it, sends it, records the response (redacted with the
+/// secrets known before and after the call). Returns the raw response for the caller to apply.
+async fn exchange(
+    store: &Store,
+    id: StepId,
+    mut request: HttpRequest,
+    extra: &SecretValues,
+    replayed: bool,
+) -> (u32, f64, Result<HttpResponse, crate::transport::TransportError>) {
+    let transport = store.transport();
+    transport.prepare(&mut request);
+    let mut before = store.secret_values();
+    before.merge(extra);
+    let action = flow_action_of(&request);
+    let seq = record_request(store, id, action, &request, &before, replayed);
+    let started = perf_now();
+    let result = transport.send(request).await;
+    (seq, perf_now() - started, result)
+}
+
+/// Runs a claimed step to its end (one or more calls).
+async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Outcome {
+    let generation = store.generation.get_value();
+    let step = id.step();
+    let n = step.number();
+    store.update_run(id, |r| {
+        r.error = None;
+        r.note = None;
+        r.calls = 0;
+    });
+    let t0 = perf_now();
+    let input_errors = store.errors_for_step(id);
+    if !input_errors.is_empty() {
+        return finish(store, id, Outcome::Failed(StepFailure::input(&input_errors)), perf_now() - t0);
+    }
+    // The worker token is an admin credential: never send it once it has expired.
+    let expired = store.wf.with_untracked(|s| {
+        step.endpoint.contains("{api}")
+            && s.secrets.worker_token.is_some()
+            && s.created.worker_token_expires_at_ms.is_some_and(|t| (t as f64) <= js_sys::Date::now())
+    });
+    if expired {
+        let f = StepFailure {
+            hint: Some("Run Connect (step 0) again for a new token; what was created so far is kept.".into()),
+            ..StepFailure::plain("Worker token expired", "The worker token from step 0 has expired, so it is not sent.")
+        };
+        store.progress.update(|p| p.set(StepId::WorkerToken, StepStatus::Ready));
+        return finish(store, id, Outcome::Failed(f), perf_now() - t0);
+    }
+    store.say(format!("Step {n} running: {}", step.title));
+    let mut calls = 0;
+    let outcome = loop {
+        if store.generation.get_value() != generation {
+            return Outcome::Abandoned;
+        }
+        if calls >= MAX_CALLS {
+            break Outcome::Failed(StepFailure::plain(
+                "Cannot continue",
+                format!("step {n} did not finish after {MAX_CALLS} calls"),
+            ));
+        }
+        let planned = store.wf.with_untracked(|s| (step.build)(s));
+        let request = match planned {
+            Ok(Planned::Request(r)) => r,
+            Ok(Planned::Skip(reason)) => break Outcome::Skipped(reason.to_string()),
+            Err(BuildError::NeedsInput(UserInput::AuthorizeSecrets)) => match crypto::authorize_secrets().await {
+                Ok(a) => {
+                    store.wf.update(|s| s.secrets.authorize = Some(a));
+                    continue;
+                }
+                Err(e) => break Outcome::Failed(StepFailure::plain("WebCrypto", e.to_string())),
+            },
+            Err(BuildError::NeedsInput(UserInput::Otp)) => {
+                if auto_otp {
+                    if let Some(otp) = store.inbox_otp_for_flow() {
+                        store.wf.update(|s| s.secrets.otp = Some(Otp::new(otp)));
+                        continue;
+                    }
+                }
+                break Outcome::NeedsInput(UserInput::Otp);
+            }
+            Err(BuildError::NeedsInput(input)) => break Outcome::NeedsInput(input),
+            Err(e) => break Outcome::Failed(StepFailure::from_build(&e)),
+        };
+        calls += 1;
+        store.update_run(id, |r| r.calls = calls);
+        let (seq, rtt, result) = exchange(&store, id, request, &SecretValues::default(), replayed).await;
+        if store.generation.get_value() != generation {
+            return Outcome::Abandoned;
+        }
+        let mut sv = store.secret_values();
+        match result {
+            Err(e) => {
+                finish_exchange(&store, seq, None, Some(e.to_string()), rtt);
+                break Outcome::Failed(StepFailure::from_transport(&e));
+            }
+            Ok(response) => {
+                let before = sv.clone();
+                let applied = store.wf.try_update(|s| (step.apply)(s, &response, js_sys::Date::now() as u64));
+                sv = store.secret_values();
+                sv.merge(&before);
+                finish_exchange(&store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
+                store.refresh_inbox();
+                match applied {
+                    Some(Ok(Applied::Done)) => break Outcome::Done,
+                    Some(Ok(Applied::Again)) => continue,
+                    Some(Err(e)) => break Outcome::Failed(StepFailure::from_step(&e, &sv)),
+                    None => break Outcome::Failed(StepFailure::plain("Cannot continue", "the workflow state is gone")),
+                }
+            }
+        }
+    };
+    finish(store, id, outcome, perf_now() - t0)
+}
+
+fn finish(store: Store, id: StepId, outcome: Outcome, duration_ms: f64) -> Outcome {
+    let n = id.number();
+    let ms = duration_ms.round();
+    match &outcome {
+        Outcome::Done => {
+            store.progress.update(|p| p.set(id, StepStatus::Done));
+            store.update_run(id, |r| r.duration_ms = Some(duration_ms));
+            if id == StepId::SetPassword {
+                let pw = store.wf.with_untracked(|s| s.secrets.password.clone());
+                store.provisioned_password.set(Some(pw));
+            }
+            store.say(format!("Step {n} done ({ms} ms)"));
+        }
+        Outcome::Skipped(reason) => {
+            store.progress.update(|p| p.set(id, StepStatus::Skipped));
+            store.update_run(id, |r| {
+                r.duration_ms = Some(duration_ms);
+                r.note = Some(reason.clone());
+            });
+            store.say(format!("Step {n} skipped: {reason}"));
+        }
+        Outcome::NeedsInput(input) => {
+            store.progress.update(|p| p.set(id, StepStatus::NeedsInput));
+            let what = match input {
+                UserInput::Otp => "the one-time passcode: type the code sent to the MFA device (in sandbox mode it is in the sandbox inbox)",
+                UserInput::Password => "the user's password",
+                UserInput::WorkerSecret => "the worker app's client secret",
+                UserInput::AuthorizeSecrets => "PKCE and state values",
+            };
+            store.update_run(id, |r| r.note = Some(format!("Waiting for {what}.")));
+            store.say(format!("Step {n} needs {what}"));
+        }
+        Outcome::Failed(f) => {
+            store.progress.update(|p| p.set(id, StepStatus::Failed));
+            store.update_run(id, |r| {
+                r.duration_ms = Some(duration_ms);
+                r.error = Some(f.clone());
+            });
+            store.say(format!("Step {n} failed: {}", f.one_line()));
+        }
+        Outcome::Abandoned => {}
+    }
+    outcome
+}
+
+fn auto_otp_allowed(store: &Store) -> bool {
+    store.auto_otp.get_untracked() && store.mode.get_untracked() == Mode::Sandbox
+}
+
+/// Run all: every ready step starts now, in parallel where the DAG allows; each finished step
+/// starts whatever it unblocked. Failed steps (and a waiting OTP step) go back in the queue and
+/// are retried once, when their dependencies are done.
+pub fn run_all(store: Store) {
+    if matches!(store.run_mode.get_untracked(), RunMode::RunningAll | RunMode::Replaying) {
+        return;
+    }
+    store.continue_all.set(true);
+    store.run_clock.set(Some(RunClock { started_ms: perf_now(), finished_ms: None }));
+    store.run_mode.set(RunMode::RunningAll);
+    store.say("Run all started");
+    let retry: Vec<StepId> = store.progress.with_untracked(|p| {
+        STEPS
+            .iter()
+            .map(|s| s.id)
+            .filter(|&id| matches!(p.status(id), StepStatus::Failed | StepStatus::NeedsInput))
+            .collect()
+    });
+    let auto = auto_otp_allowed(&store);
+    for id in retry {
+        if id == StepId::CheckOtp && !auto && store.wf.with_untracked(|s| s.secrets.otp.is_none()) {
+            continue;
+        }
+        // Back in the queue: it runs as soon as its dependencies are done (once per Run all).
+        store.progress.update(|p| p.set(id, StepStatus::Pending));
+    }
+    pump(store);
+}
+
+fn spawn_claimed(store: Store, id: StepId, auto: bool) {
+    if claim(&store, id) {
+        spawn_local(async move {
+            execute(store, id, auto, false).await;
+            pump(store);
+        });
+    }
+}
+
+fn pump(store: Store) {
+    if store.run_mode.get_untracked() != RunMode::RunningAll {
+        return;
+    }
+    let auto = auto_otp_allowed(&store);
+    for id in store.progress.with_untracked(|p| p.ready()) {
+        spawn_claimed(store, id, auto);
+    }
+    let running = store.progress.with_untracked(|p| p.count(StepStatus::Running));
+    if running == 0 {
+        finish_all(store);
+    }
+}
+
+fn finish_all(store: Store) {
+    store.run_mode.set(RunMode::Idle);
+    let clock = store.run_clock.get_untracked();
+    let elapsed = clock.map(|c| perf_now() - c.started_ms).unwrap_or(0.0);
+    store.run_clock.set(clock.map(|c| RunClock { finished_ms: Some(c.started_ms + elapsed), ..c }));
+    let (complete, waiting, failed) = store.progress.with_untracked(|p| {
+        let first = |st: StepStatus| STEPS.iter().map(|s| s.id).find(|&id| p.status(id) == st);
+        (p.is_complete(), first(StepStatus::NeedsInput), first(StepStatus::Failed))
+    });
+    let ms = elapsed.round();
+    if complete {
+        store.continue_all.set(false);
+        store.say(format!(
+            "Run all finished: all {} steps done in {ms} ms. The decoded tokens are in the Tokens phase.",
+            STEPS.len()
+        ));
+    } else if let Some(id) = failed {
+        store.say(format!(
+            "Run all stopped: step {} failed, so the steps that depend on it wait. Fix it and retry; finished steps are kept.",
+            id.number()
+        ));
+    } else if let Some(id) = waiting {
+        store.say(format!("Run all paused: step {} needs input (see the Sign on phase).", id.number()));
+    } else {
+        store.say("Run all stopped: nothing else can run.");
+    }
+}
+
+/// Runs one step (Run step N, Retry); with `continue_all`, Run all goes on afterwards.
+pub fn run_step(store: Store, id: StepId) {
+    let auto = store.continue_all.get_untracked() && auto_otp_allowed(&store);
+    if !claim(&store, id) {
+        let blocked = store.progress.with_untracked(|p| p.blocked_by(id));
+        match blocked {
+            Some(b) => store.say(format!("Step {} waits for step {}", id.number(), b.number())),
+            None => store.say(format!("Step {} cannot run yet: its dependencies are not done", id.number())),
+        }
+        return;
+    }
+    let was_idle = store.run_mode.get_untracked() == RunMode::Idle;
+    if was_idle {
+        store.run_mode.set(RunMode::Stepping);
+    }
+    spawn_local(async move {
+        let outcome = execute(store, id, auto, false).await;
+        match store.run_mode.get_untracked() {
+            RunMode::Stepping => store.run_mode.set(RunMode::Idle),
+            RunMode::RunningAll => pump(store),
+            _ => {}
+        }
+        if outcome == Outcome::Done
+            && store.continue_all.get_untracked()
+            && store.run_mode.get_untracked() == RunMode::Idle
+        {
+            run_all(store);
+        }
+    });
+}
+
+/// Step mode: the next step in PingOne's documented order.
+pub fn step_once(store: Store) {
+    if store.busy.get_untracked() {
+        return;
+    }
+    store.continue_all.set(false);
+    match store.next_step.get_untracked() {
+        Some(id) => run_step(store, id),
+        None if store.complete.get_untracked() => store.say("All steps are done."),
+        None => store.say("The next step in order cannot run: an earlier step has not finished."),
+    }
+}
+
+/// The person typed the OTP: check it (step 17).
+pub fn submit_otp(store: Store, otp: String) -> Result<(), &'static str> {
+    let otp = otp.trim().to_string();
+    if otp.is_empty() {
+        return Err("enter the code");
+    }
+    if !otp.chars().all(|c| c.is_ascii_alphanumeric()) || otp.len() > 16 {
+        return Err("the code is letters and digits only");
+    }
+    store.wf.update(|s| s.secrets.otp = Some(Otp::new(otp)));
+    run_step(store, StepId::CheckOtp);
+    Ok(())
+}
+
+/// The person picked a device on DEVICE_SELECTION_REQUIRED.
+pub fn select_device(store: Store, device_id: String) {
+    store.wf.update(|s| s.selected_device_id = Some(device_id));
+    run_step(store, StepId::CheckOtp);
+}
+
+/// Username/password form (step 16) with the password the person typed.
+pub fn sign_on(store: Store, password: String) {
+    store.wf.update(|s| s.secrets.password = Password::new(password));
+    run_step(store, StepId::CheckUsernamePassword);
+}
+
+/// MUST_CHANGE_PASSWORD / PASSWORD_EXPIRED: `password.reset` on the flow, then carry on.
+pub fn change_password(store: Store, current: String, new: String) {
+    let built = store.wf.with_untracked(|s| {
+        let flow = s.flow.as_ref()?;
+        let href = flow.action_href("password.reset")?.to_string();
+        let body = serde_json::json!({ "currentPassword": current, "newPassword": new });
+        Some(HttpRequest::new(Method::Post, href).json_body(media::PASSWORD_RESET, &body))
+    });
+    let Some(request) = built else {
+        store.say("The flow does not offer password.reset now.");
+        return;
+    };
+    let mut extra = SecretValues::default();
+    extra.add("PASSWORD", &current);
+    extra.add("NEW_PASSWORD", &new);
+    let id = StepId::CheckUsernamePassword;
+    let generation = store.generation.get_value();
+    spawn_local(async move {
+        let (seq, rtt, result) = exchange(&store, id, request, &extra, false).await;
+        if store.generation.get_value() != generation {
+            return;
+        }
+        let mut sv = store.secret_values();
+        sv.merge(&extra);
+        let failure = match result {
+            Err(e) => {
+                finish_exchange(&store, seq, None, Some(e.to_string()), rtt);
+                Some(StepFailure::from_transport(&e))
+            }
+            Ok(resp) => {
+                finish_exchange(&store, seq, Some(redact_response(&resp, id, &sv)), None, rtt);
+                store.refresh_inbox();
+                if !resp.is_success() {
+                    Some(StepFailure::from_api(&ApiError::from_response(resp.status, &resp.body), &sv))
+                } else {
+                    match serde_json::from_str::<Flow>(&resp.body) {
+                        Ok(flow) => {
+                            store.wf.update(|s| {
+                                s.flow = Some(flow);
+                                s.secrets.password = Password::new(new.clone());
+                            });
+                            store.provisioned_password.set(Some(Password::new(new)));
+                            None
+                        }
+                        Err(e) => Some(StepFailure::from_api(
+                            &ApiError::Malformed { status: resp.status, reason: e.to_string() },
+                            &sv,
+                        )),
+                    }
+                }
+            }
+        };
+        match failure {
+            Some(f) => {
+                store.say(format!("Password change failed: {}", f.one_line()));
+                store.update_run(id, |r| r.error = Some(f));
+            }
+            None => {
+                store.update_run(id, |r| r.error = None);
+                store.say("Password changed; the sign-on continues with step 17.");
+                // Step 17 may have failed on the unsupported status: it can run now.
+                if store.progress.with_untracked(|p| p.status(StepId::CheckOtp)) == StepStatus::Failed {
+                    store.update_run(StepId::CheckOtp, |r| r.error = None);
+                }
+                if store.continue_all.get_untracked() {
+                    run_all(store);
+                }
+            }
+        }
+    });
+}
+
+/// Forgets the sign-on (steps 14-18, 20) and starts a new one with the same objects.
+pub fn new_sign_on(store: Store) {
+    if store.busy.get_untracked() {
+        return;
+    }
+    let ids = [
+        StepId::Authorize,
+        StepId::ReadFlow,
+        StepId::CheckUsernamePassword,
+        StepId::CheckOtp,
+        StepId::Resume,
+        StepId::ExchangeCode,
+    ];
+    store.wf.update(|s| s.reset_sign_on());
+    store.progress.update(|p| p.reset_from(&ids));
+    for id in ids {
+        store.update_run(id, |r| *r = Default::default());
+    }
+    if let Some(sb) = store.sandbox() {
+        sb.clear_cookies();
+    }
+    store.say("New sign-on: steps 14 to 18 and 20 are ready to run again.");
+}
+
+/// Start over: a new sandbox tenant, new unique names, nothing run.
+pub fn start_over(store: Store) {
+    store.reset(&StoreOptions::default());
+    store.say("Started over with a new sandbox environment and new names.");
+}
+
+/// After a reload: replay the finished steps against the new in-page sandbox so the run can go
+/// on (the old sandbox and every secret lived in page memory only).
+pub fn replay_after_reload(store: Store) {
+    let steps = store.pending_replay.get_value();
+    if steps.is_empty() || store.mode.get_untracked() != Mode::Sandbox {
+        return;
+    }
+    store.pending_replay.set_value(Vec::new());
+    store.run_mode.set(RunMode::Replaying);
+    let generation = store.generation.get_value();
+    spawn_local(async move {
+        let t0 = perf_now();
+        let mut replayed = 0;
+        for id in steps {
+            if store.generation.get_value() != generation || !claim(&store, id) {
+                break;
+            }
+            match execute(store, id, true, true).await {
+                Outcome::Done | Outcome::Skipped(_) => replayed += 1,
+                _ => break,
+            }
+        }
+        if store.generation.get_value() != generation {
+            return;
+        }
+        store.run_mode.set(RunMode::Idle);
+        let ms = (perf_now() - t0).round();
+        store.notice.set(Some(format!(
+            "Restored the run after the reload: the in-page sandbox restarted with the page and secrets are never stored, so {replayed} finished steps were replayed against it in {ms} ms (marked \u{201c}replayed\u{201d} in the inspector). Carry on where you were."
+        )));
+        store.say(format!("Run restored: {replayed} steps replayed"));
+    });
+}

@@ -1,0 +1,692 @@
+//! The one workflow store. Everything the UI shows is read from these signals; components
+//! dispatch the runner's actions and never apply PingOne rules themselves.
+//!
+//! The non-secret part (config, created ids, flow, step statuses, timings, errors, the redacted
+//! transcript) is saved to sessionStorage and restored on reload. Secrets live in
+//! `WorkflowState::secrets`, which serde skips, and in the sandbox engine in page memory.
+
+use crate::crypto;
+use crate::mask::SecretValues;
+use crate::transcript::Exchange;
+use crate::transport::{AnyTransport, SandboxTransport, TransportError};
+use leptos::prelude::*;
+use pingone::error::{excerpt, hint_for, ApiError};
+use pingone::flow::FlowStatus;
+use pingone::secret::{Password, WorkerSecret};
+use pingone::workflow::{
+    validate_config, BuildError, Endpoints, FieldError, Progress, StepError, StepId, StepStatus, WorkflowConfig,
+    WorkflowState, STEPS,
+};
+use serde::{Deserialize, Serialize};
+
+/// Where the calls go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// The PingOne emulator inside this page (default, zero set-up).
+    Sandbox,
+    /// A real PingOne tenant through the proxy.
+    Live,
+}
+
+impl Mode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Sandbox => "sandbox",
+            Mode::Live => "live",
+        }
+    }
+}
+
+/// What the runner is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    Idle,
+    /// Run all: every ready step starts as soon as its dependencies are done.
+    RunningAll,
+    /// One step at a time (Step, Retry, Run step N).
+    Stepping,
+    /// Rebuilding the in-page sandbox after a reload.
+    Replaying,
+}
+
+/// One entry of a PingOne error's `details[]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureDetail {
+    pub code: String,
+    pub target: Option<String>,
+    pub message: String,
+}
+
+/// Why a step failed, ready to show: PingOne's code, message and details, plus a hint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepFailure {
+    /// Short heading ("PingOne error 400", "Input problem", "No response").
+    pub title: String,
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: String,
+    #[serde(default)]
+    pub details: Vec<FailureDetail>,
+    pub hint: Option<String>,
+}
+
+impl StepFailure {
+    pub fn one_line(&self) -> String {
+        match &self.code {
+            Some(c) => format!("{}: {} {}", self.title, c, self.message),
+            None => format!("{}: {}", self.title, self.message),
+        }
+    }
+
+    pub fn from_api(e: &ApiError, sv: &SecretValues) -> StepFailure {
+        let hint = Some(e.hint().to_string());
+        match e {
+            ApiError::PingOne { status, error } => StepFailure {
+                title: format!("PingOne error {status}"),
+                status: Some(*status),
+                code: Some(error.code.clone()),
+                message: sv.replace_known(&error.message),
+                details: error
+                    .details
+                    .iter()
+                    .map(|d| FailureDetail {
+                        code: d.code.clone(),
+                        target: d.target.clone(),
+                        message: sv.replace_known(&d.message),
+                    })
+                    .collect(),
+                hint,
+            },
+            ApiError::OAuth { status, error } => StepFailure {
+                title: format!("OAuth error {status}"),
+                status: Some(*status),
+                code: Some(error.error.clone()),
+                message: sv.replace_known(error.error_description.as_deref().unwrap_or("")),
+                details: vec![],
+                hint,
+            },
+            ApiError::UnexpectedStatus { status, body_excerpt } => StepFailure {
+                title: format!("Unexpected HTTP {status}"),
+                status: Some(*status),
+                code: None,
+                message: format!(
+                    "The body is neither a PingOne nor an OAuth error: {}",
+                    sv.replace_known(body_excerpt)
+                ),
+                details: vec![],
+                hint,
+            },
+            ApiError::Malformed { status, reason } => StepFailure {
+                title: "Malformed response".into(),
+                status: Some(*status),
+                code: None,
+                message: format!(
+                    "HTTP {status}, but the body is not what PingOne documents: {}",
+                    sv.replace_known(reason)
+                ),
+                details: vec![],
+                hint: Some(
+                    "The response is in the inspector. A proxy or gateway may have answered instead of PingOne.".into(),
+                ),
+            },
+            ApiError::Transport(reason) => StepFailure::no_response(reason),
+        }
+    }
+
+    pub fn from_step(e: &StepError, sv: &SecretValues) -> StepFailure {
+        match e {
+            StepError::Api(api) => StepFailure::from_api(api, sv),
+            StepError::StateMismatch { .. } => StepFailure {
+                title: "Security check failed".into(),
+                status: None,
+                code: Some("state_mismatch".into()),
+                message: sv.replace_known(&e.to_string()),
+                details: vec![],
+                hint: Some("Start a new sign-on (step 14): a fresh state and PKCE verifier are made for it.".into()),
+            },
+            StepError::FlowFailed(m) => StepFailure {
+                title: "The sign-on flow failed".into(),
+                status: None,
+                code: Some("FAILED".into()),
+                message: sv.replace_known(m),
+                details: vec![],
+                hint: Some("Start a new sign-on (step 14).".into()),
+            },
+            StepError::Workflow(m) => StepFailure {
+                title: "Cannot continue".into(),
+                status: None,
+                code: None,
+                message: sv.replace_known(m),
+                details: vec![],
+                hint: None,
+            },
+        }
+    }
+
+    pub fn from_build(e: &BuildError) -> StepFailure {
+        let hint = match e {
+            BuildError::Missing { from, .. } => Some(format!("Run step {} first.", from.number())),
+            BuildError::ActionNotAllowed { .. } | BuildError::UnsupportedFlowStatus(_) => {
+                Some("See the flow panel of the Sign on phase: it shows what PingOne asks for now.".to_string())
+            }
+            _ => None,
+        };
+        StepFailure {
+            title: "Cannot build the request".into(),
+            status: None,
+            code: None,
+            message: e.to_string(),
+            details: vec![],
+            hint,
+        }
+    }
+
+    pub fn no_response(reason: &str) -> StepFailure {
+        StepFailure {
+            title: "No response".into(),
+            status: None,
+            code: None,
+            message: reason.to_string(),
+            details: vec![],
+            hint: Some(hint_for(None, None, None).to_string()),
+        }
+    }
+
+    pub fn from_transport(e: &TransportError) -> StepFailure {
+        StepFailure::no_response(&e.to_string())
+    }
+
+    pub fn input(errors: &[FieldError]) -> StepFailure {
+        StepFailure {
+            title: "Input problem".into(),
+            status: None,
+            code: None,
+            message: "Fix the highlighted input, then run the step again.".into(),
+            details: errors
+                .iter()
+                .map(|e| FailureDetail {
+                    code: "INVALID_INPUT".into(),
+                    target: Some(e.field.into()),
+                    message: e.message.clone(),
+                })
+                .collect(),
+            hint: None,
+        }
+    }
+
+    pub fn plain(title: &str, message: impl Into<String>) -> StepFailure {
+        StepFailure {
+            title: title.into(),
+            status: None,
+            code: None,
+            message: message.into(),
+            details: vec![],
+            hint: None,
+        }
+    }
+}
+
+/// Runtime facts of one step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepRun {
+    /// Wall time of the step's last run (all its calls).
+    pub duration_ms: Option<f64>,
+    /// How many calls its last run made.
+    pub calls: u32,
+    pub error: Option<StepFailure>,
+    /// Why it was skipped, or what input it waits for.
+    pub note: Option<String>,
+}
+
+/// An OTP the sandbox "sent".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxMessage {
+    pub to: String,
+    pub device_id: String,
+    pub otp: String,
+    /// ISO-8601 UTC, as the sandbox stamps it.
+    pub sent_at: String,
+}
+
+/// Run all's wall clock.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunClock {
+    pub started_ms: f64,
+    pub finished_ms: Option<f64>,
+}
+
+/// Options for a store (the app uses the defaults; tests pin them).
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub seed: Option<u64>,
+    pub latency_ms: u32,
+    /// Save to and restore from sessionStorage.
+    pub persist: bool,
+    pub suffix: Option<String>,
+    pub password: Option<String>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { seed: None, latency_ms: 0, persist: true, suffix: None, password: None }
+    }
+}
+
+/// The sessionStorage key of the saved run.
+pub const SESSION_KEY: &str = "pingone-workbench.run.v1";
+
+/// What is saved across a reload (nothing secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Saved {
+    mode: Mode,
+    state: WorkflowState,
+    progress: Progress,
+    runs: Vec<StepRun>,
+    transcript: Vec<Exchange>,
+    auto_otp: bool,
+    run_clock: Option<RunClock>,
+}
+
+/// The store: signals (Copy handles), shared through context.
+#[derive(Clone, Copy)]
+pub struct Store {
+    pub mode: RwSignal<Mode>,
+    pub wf: RwSignal<WorkflowState>,
+    pub progress: RwSignal<Progress>,
+    pub runs: RwSignal<Vec<StepRun>>,
+    pub transcript: RwSignal<Vec<Exchange>>,
+    pub inbox: RwSignal<Vec<InboxMessage>>,
+    pub run_mode: RwSignal<RunMode>,
+    /// After a person supplies input (OTP) or retries, go on with Run all.
+    pub continue_all: RwSignal<bool>,
+    /// Run all reads the OTP from the sandbox inbox.
+    pub auto_otp: RwSignal<bool>,
+    /// The ARIA live region's text.
+    pub announce: RwSignal<String>,
+    /// The exchange shown in the inspector (by `seq`).
+    pub selected: RwSignal<Option<u32>>,
+    pub run_clock: RwSignal<Option<RunClock>>,
+    /// A banner (e.g. "restored after reload").
+    pub notice: RwSignal<Option<String>>,
+    /// The password step 11 set, kept so a person can go back to it after trying a wrong one.
+    pub provisioned_password: RwSignal<Option<Password>>,
+    pub(crate) transport: StoredValue<AnyTransport, LocalStorage>,
+    persist: StoredValue<bool>,
+    /// Steps to replay against the fresh sandbox after a reload.
+    pub(crate) pending_replay: StoredValue<Vec<StepId>>,
+    /// Bumped by Start over: tasks of an older run drop their results.
+    pub(crate) generation: StoredValue<u64>,
+    pub field_errors: Memo<Vec<FieldError>>,
+    pub next_step: Memo<Option<StepId>>,
+    pub done_count: Memo<usize>,
+    pub complete: Memo<bool>,
+    pub flow_status: Memo<Option<FlowStatus>>,
+    pub busy: Memo<bool>,
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+fn origin() -> Option<String> {
+    web_sys::window()?.location().origin().ok()
+}
+
+/// The sandbox endpoints: the real PingOne URLs, so the inspector teaches the real thing (the
+/// engine routes on the path only).
+pub fn sandbox_endpoints() -> Endpoints {
+    Endpoints { api_base: "https://api.pingone.com/v1".into(), auth_root: "https://auth.pingone.com".into() }
+}
+
+/// A fresh config for a sandbox tenant.
+fn sandbox_config(env_id: &str, worker_client_id: &str, suffix: &str) -> WorkflowConfig {
+    let mut c = WorkflowConfig::new(sandbox_endpoints(), env_id, worker_client_id, suffix);
+    if let Some(o) = origin() {
+        let local =
+            o.starts_with("http://localhost") || o.starts_with("http://127.0.0.1") || o.starts_with("http://[::1]");
+        if o.starts_with("https://") || local {
+            c.redirect_uri = format!("{o}/callback");
+            c.app_origin = Some(o);
+        }
+    }
+    c
+}
+
+fn fallback_random() -> u64 {
+    (js_sys::Math::random() * (u64::MAX as f64)) as u64
+}
+
+fn new_suffix() -> String {
+    crypto::random_suffix(6).unwrap_or_else(|_| format!("{:06x}", fallback_random() & 0xff_ffff))
+}
+
+fn new_password() -> String {
+    crypto::random_password().unwrap_or_else(|_| format!("Wb!{:x}Aa7", fallback_random()))
+}
+
+/// A fresh sandbox tenant and a state for it.
+fn fresh_sandbox(opts: &StoreOptions) -> (SandboxTransport, WorkflowState) {
+    let seed = opts.seed.unwrap_or_else(|| crypto::random_u64().unwrap_or_else(|_| fallback_random()));
+    let transport = SandboxTransport::new(seed, opts.latency_ms);
+    let info = transport.info();
+    let (env, worker_id, worker_secret) = match &info {
+        Some(i) => (i.env_id.clone(), i.worker_client_id.clone(), i.worker_client_secret.clone()),
+        None => (String::new(), String::new(), String::new()),
+    };
+    let suffix = opts.suffix.clone().unwrap_or_else(new_suffix);
+    let password = opts.password.clone().unwrap_or_else(new_password);
+    let state = WorkflowState::new(
+        sandbox_config(&env, &worker_id, &suffix),
+        WorkerSecret::new(worker_secret),
+        Password::new(password),
+    );
+    (transport, state)
+}
+
+/// Extra rules for inputs `validate_config` does not hold (the password is a secret).
+pub fn password_problem(p: &str) -> Option<&'static str> {
+    if p.is_empty() {
+        Some("enter a password")
+    } else if p.chars().count() < 8 {
+        Some("at least 8 characters (PingOne's default password policy)")
+    } else if p.chars().count() > 255 {
+        Some("at most 255 characters")
+    } else {
+        None
+    }
+}
+
+/// The config fields a step reads (its inputs are validated before it runs).
+pub fn fields_of(id: StepId) -> &'static [&'static str] {
+    match id {
+        StepId::WorkerToken => &["environment_id", "worker_client_id"],
+        StepId::CreateApplication => &["application_name", "redirect_uri"],
+        StepId::ReadScopes | StepId::CreateGrant => &["scopes"],
+        StepId::CreateSignOnPolicy => &["sign_on_policy_name"],
+        StepId::CreatePopulation => &["population_name"],
+        StepId::CreateUser => &["username", "email"],
+        StepId::SetPassword => &["password"],
+        StepId::CreateMfaDevice => &["device_email", "device_phone"],
+        StepId::Authorize => &["scopes", "redirect_uri"],
+        _ => &[],
+    }
+}
+
+impl Store {
+    /// The store of the app: restored from sessionStorage when this tab has a saved run.
+    pub fn new(opts: StoreOptions) -> Store {
+        let (transport, mut state) = fresh_sandbox(&opts);
+        let saved: Option<Saved> = if opts.persist {
+            session_storage()
+                .and_then(|s| s.get_item(SESSION_KEY).ok().flatten())
+                .and_then(|json| serde_json::from_str(&json).ok())
+        } else {
+            None
+        };
+        let mut progress = Progress::new();
+        let mut runs = vec![StepRun::default(); STEPS.len()];
+        let mut transcript = Vec::new();
+        let mut auto_otp = true;
+        let mut run_clock = None;
+        let mut notice = None;
+        let mut replay = Vec::new();
+        if let Some(saved) = saved {
+            // The sandbox restarted with the page: keep the person's inputs and the record of
+            // the run, point the config at the new tenant, and replay the finished steps.
+            let fresh = state.config.clone();
+            let mut config = saved.state.config.clone();
+            config.environment_id = fresh.environment_id;
+            config.worker_client_id = fresh.worker_client_id;
+            config.endpoints = fresh.endpoints;
+            state.config = config;
+            state.created = saved.state.created.clone();
+            replay = STEPS.iter().map(|s| s.id).filter(|&id| saved.progress.status(id) == StepStatus::Done).collect();
+            progress = Progress::new();
+            runs = saved.runs;
+            runs.resize(STEPS.len(), StepRun::default());
+            for r in runs.iter_mut() {
+                r.error = None;
+            }
+            transcript = saved.transcript;
+            auto_otp = saved.auto_otp;
+            run_clock = saved.run_clock;
+            notice = Some(if replay.is_empty() {
+                "Restored your inputs after the reload.".to_string()
+            } else {
+                format!(
+                    "Restored the run after the reload. Secrets are kept in memory only and the in-page sandbox restarted with the page, so the {} finished steps are replayed against it (marked \u{201c}replayed\u{201d} in the inspector).",
+                    replay.len()
+                )
+            });
+        }
+        let wf = RwSignal::new(state);
+        let progress = RwSignal::new(progress);
+        let field_errors = Memo::new(move |_| {
+            wf.with(|s| {
+                let mut errs = validate_config(&s.config);
+                if let Some(m) = password_problem(s.secrets.password.expose()) {
+                    errs.push(FieldError { field: "password", message: m.to_string() });
+                }
+                errs
+            })
+        });
+        let run_mode = RwSignal::new(RunMode::Idle);
+        let store = Store {
+            mode: RwSignal::new(Mode::Sandbox),
+            wf,
+            progress,
+            runs: RwSignal::new(runs),
+            transcript: RwSignal::new(transcript),
+            inbox: RwSignal::new(Vec::new()),
+            run_mode,
+            continue_all: RwSignal::new(false),
+            auto_otp: RwSignal::new(auto_otp),
+            announce: RwSignal::new(String::new()),
+            selected: RwSignal::new(None),
+            run_clock: RwSignal::new(run_clock),
+            notice: RwSignal::new(notice),
+            provisioned_password: RwSignal::new(None),
+            transport: StoredValue::new_local(AnyTransport::Sandbox(transport)),
+            persist: StoredValue::new(opts.persist),
+            pending_replay: StoredValue::new(replay),
+            generation: StoredValue::new(0),
+            field_errors,
+            next_step: Memo::new(move |_| progress.with(|p| p.next_in_order())),
+            done_count: Memo::new(move |_| progress.with(|p| p.count(StepStatus::Done) + p.count(StepStatus::Skipped))),
+            complete: Memo::new(move |_| progress.with(|p| p.is_complete())),
+            flow_status: Memo::new(move |_| wf.with(|s| s.flow.as_ref().map(|f| f.status.clone()))),
+            busy: Memo::new(move |_| run_mode.get() != RunMode::Idle),
+        };
+        store
+    }
+
+    /// Saves the non-secret state to sessionStorage whenever it changes (call once, inside the
+    /// app's reactive owner).
+    pub fn start_persistence(self) {
+        if !self.persist.get_value() {
+            return;
+        }
+        Effect::new(move |_| {
+            let saved = Saved {
+                mode: self.mode.get(),
+                state: self.wf.get(),
+                progress: self.progress.get(),
+                runs: self.runs.get(),
+                transcript: self.transcript.get(),
+                auto_otp: self.auto_otp.get(),
+                run_clock: self.run_clock.get(),
+            };
+            if let (Some(storage), Ok(json)) = (session_storage(), serde_json::to_string(&saved)) {
+                let _ = storage.set_item(SESSION_KEY, &json);
+            }
+        });
+    }
+
+    /// Swaps the transport (live mode; tests that need a network failure).
+    pub fn use_transport(&self, transport: AnyTransport) {
+        self.transport.set_value(transport);
+    }
+
+    pub fn transport(&self) -> AnyTransport {
+        self.transport.get_value()
+    }
+
+    /// The in-page sandbox, in sandbox mode.
+    pub fn sandbox(&self) -> Option<SandboxTransport> {
+        self.transport.with_value(|t| t.sandbox().cloned())
+    }
+
+    /// Copies the sandbox's outbox into the inbox signal.
+    pub fn refresh_inbox(&self) {
+        let Some(sb) = self.sandbox() else { return };
+        let msgs: Vec<InboxMessage> = sb
+            .outbox()
+            .into_iter()
+            .map(|m| InboxMessage { to: m.to, device_id: m.device_id, otp: m.otp, sent_at: m.sent_at })
+            .collect();
+        if self.inbox.with_untracked(|i| *i != msgs) {
+            self.inbox.set(msgs);
+        }
+    }
+
+    /// The newest OTP the sandbox sent to the device the flow is asking about.
+    pub fn inbox_otp_for_flow(&self) -> Option<String> {
+        let (device, address) = self.wf.with_untracked(|s| {
+            let device = s
+                .flow
+                .as_ref()
+                .and_then(|f| f.selected_device.as_ref().map(|d| d.id.clone()))
+                .or_else(|| s.selected_device_id.clone())
+                .or_else(|| s.created.device_id.clone());
+            let address = match s.config.device_type {
+                pingone::models::DeviceType::Sms => s.config.device_phone.clone(),
+                _ => s.config.device_email.clone(),
+            };
+            (device, address)
+        });
+        self.refresh_inbox();
+        self.inbox.with_untracked(|msgs| {
+            msgs.iter()
+                .rev()
+                .find(|m| device.as_deref() == Some(m.device_id.as_str()))
+                .or_else(|| msgs.iter().rev().find(|m| m.to == address))
+                .map(|m| m.otp.clone())
+        })
+    }
+
+    pub fn say(&self, message: impl Into<String>) {
+        self.announce.set(message.into());
+    }
+
+    pub fn run_of(&self, id: StepId) -> StepRun {
+        self.runs.with(|r| r.get(id as usize).cloned().unwrap_or_default())
+    }
+
+    pub(crate) fn update_run(&self, id: StepId, f: impl FnOnce(&mut StepRun)) {
+        self.runs.update(|r| {
+            if let Some(run) = r.get_mut(id as usize) {
+                f(run);
+            }
+        });
+    }
+
+    pub fn status(&self, id: StepId) -> StepStatus {
+        self.progress.with(|p| p.status(id))
+    }
+
+    /// Input errors for the fields a step reads.
+    pub fn errors_for_step(&self, id: StepId) -> Vec<FieldError> {
+        let device_type = self.wf.with_untracked(|s| s.config.device_type);
+        self.field_errors.with_untracked(|errs| {
+            errs.iter()
+                .filter(|e| fields_of(id).contains(&e.field))
+                .filter(|e| match e.field {
+                    "device_email" => device_type == pingone::models::DeviceType::Email,
+                    "device_phone" => device_type == pingone::models::DeviceType::Sms,
+                    _ => true,
+                })
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The error message for one field, for inline display.
+    pub fn field_error(&self, field: &'static str) -> Option<String> {
+        self.field_errors.with(|errs| errs.iter().find(|e| e.field == field).map(|e| e.message.clone()))
+    }
+
+    /// Starts over: a new sandbox tenant, new names, an empty run.
+    pub fn reset(&self, opts: &StoreOptions) {
+        let (transport, state) = fresh_sandbox(opts);
+        self.transport.set_value(AnyTransport::Sandbox(transport));
+        self.wf.set(state);
+        self.progress.set(Progress::new());
+        self.runs.set(vec![StepRun::default(); STEPS.len()]);
+        self.transcript.set(Vec::new());
+        self.inbox.set(Vec::new());
+        self.selected.set(None);
+        self.run_clock.set(None);
+        self.notice.set(None);
+        self.provisioned_password.set(None);
+        self.continue_all.set(false);
+        self.run_mode.set(RunMode::Idle);
+        self.pending_replay.set_value(Vec::new());
+        self.generation.update_value(|g| *g += 1);
+    }
+
+    /// The secrets right now, for redaction.
+    pub fn secret_values(&self) -> SecretValues {
+        self.wf.with_untracked(SecretValues::from_state)
+    }
+
+    /// The transcript export (JSON, secrets masked).
+    pub fn export_json(&self) -> String {
+        let mode = self.mode.get_untracked().label();
+        self.wf.with_untracked(|s| {
+            self.progress.with_untracked(|p| {
+                self.runs.with_untracked(|r| {
+                    self.transcript.with_untracked(|t| crate::transcript::export_json(mode, s, p, r, t))
+                })
+            })
+        })
+    }
+
+    /// A short human label for an input value a step takes from an earlier one.
+    pub fn input_value(&self, what: &str, from: StepId) -> Option<String> {
+        self.wf.with(|s| {
+            let c = &s.created;
+            let sec = &s.secrets;
+            let masked = |present: bool, label: &str| present.then(|| format!("•••••• ({label})"));
+            match from {
+                StepId::WorkerToken => masked(sec.worker_token.is_some(), "in memory"),
+                StepId::CreateApplication => c.application_id.clone(),
+                StepId::ReadResources => c.openid_resource_id.clone(),
+                StepId::ReadScopes => (!c.scopes.is_empty())
+                    .then(|| c.scopes.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")),
+                StepId::CreateGrant => c.grant_id.as_ref().map(|_| s.config.scopes.join(" ")),
+                StepId::CreateSignOnPolicy => c.sign_on_policy_id.clone(),
+                StepId::CreatePopulation => c.population_id.clone(),
+                StepId::CreateUser if what.contains("username") => {
+                    c.user_id.as_ref().map(|_| s.config.username.clone())
+                }
+                StepId::CreateUser => c.user_id.clone(),
+                StepId::SetPassword => masked(c.password_status.is_some(), "set in step 11"),
+                StepId::CreateMfaDevice => c.device_id.clone(),
+                StepId::Authorize if what.contains("PKCE") => masked(sec.authorize.is_some(), "in memory"),
+                StepId::Authorize => s.flow.as_ref().map(|f| f.id.clone()),
+                StepId::Resume if sec.code.is_some() => masked(true, "single use"),
+                StepId::Resume => self
+                    .progress
+                    .with(|p| p.status(StepId::ExchangeCode) == StepStatus::Done)
+                    .then(|| "•••••• (spent by step 20)".to_string()),
+                StepId::ReadApplicationSecret => masked(sec.app_secret.is_some(), "in memory"),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// A short excerpt for error texts.
+pub fn short(text: &str) -> String {
+    excerpt(text)
+}
