@@ -37,7 +37,11 @@ const MFA_SPEC: &str = "pingone-workflow-subset-mfa.yaml";
 /// `shared/pingone/openapi/` lives beside the repository root (in CI too: a copy of `shared/`
 /// is laid next to the fresh clone), i.e. three levels above this crate.
 fn openapi_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pingone/openapi");
+    // `SHARED_DIR` points elsewhere when the clone does not sit beside shared/ (e.g. in /tmp).
+    let dir = match std::env::var_os("SHARED_DIR") {
+        Some(shared) => PathBuf::from(shared).join("pingone/openapi"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pingone/openapi"),
+    };
     assert!(
         dir.join(MANAGEMENT_SPEC).is_file() && dir.join(MFA_SPEC).is_file(),
         "PingOne's OpenAPI subsets not found in {} (expected {MANAGEMENT_SPEC} and {MFA_SPEC}); \
