@@ -17,10 +17,48 @@ suite_native() {
   cargo test --no-fail-fast --workspace --exclude workbench
 }
 
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# pingone-sandbox and pingone-proxy on loopback for the live-mode browser test (tests/live.rs):
+# the test page (wasm-bindgen-test-runner on $runner_port) calls the proxy cross-origin.
+live_pids=()
+start_live_stack() {
+  cargo build --quiet -p sandbox --bin pingone-sandbox -p proxy --bin pingone-proxy || return 1
+  local runner_port sb_out px_out line
+  runner_port="$(free_port)"
+  sb_out="$(mktemp)" px_out="$(mktemp)"
+  target/debug/pingone-sandbox --listen 127.0.0.1:0 --seed 7 --quiet --allow-origin "http://127.0.0.1:$runner_port" >"$sb_out" 2>&1 &
+  live_pids+=($!)
+  for _ in $(seq 100); do line="$(head -n1 "$sb_out")"; [ -n "$line" ] && break; sleep 0.1; done
+  export WORKBENCH_LIVE_SANDBOX="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["base_url"].rstrip("/"))')" || return 1
+  export WORKBENCH_LIVE_ENV_ID="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["env_id"])')"
+  export WORKBENCH_LIVE_WORKER_ID="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["worker_client_id"])')"
+  export WORKBENCH_LIVE_WORKER_SECRET="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["worker_client_secret"])')"
+  target/debug/pingone-proxy --listen 127.0.0.1:0 --allow-origin "http://127.0.0.1:$runner_port" \
+    --upstream-api "$WORKBENCH_LIVE_SANDBOX" --upstream-auth "$WORKBENCH_LIVE_SANDBOX" --rate-limit 0 --quiet >"$px_out" 2>&1 &
+  live_pids+=($!)
+  for _ in $(seq 100); do line="$(head -n1 "$px_out")"; [ -n "$line" ] && break; sleep 0.1; done
+  export WORKBENCH_LIVE_PROXY="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["proxy_url"].rstrip("/"))')" || return 1
+  export WASM_BINDGEN_TEST_ADDRESS="127.0.0.1:$runner_port"
+  echo "[test] live stack: page http://127.0.0.1:$runner_port -> proxy $WORKBENCH_LIVE_PROXY -> sandbox $WORKBENCH_LIVE_SANDBOX"
+  rm -f "$sb_out" "$px_out"
+}
+
+stop_live_stack() {
+  for p in "${live_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  live_pids=()
+}
+
 suite_wasm() {
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  start_live_stack || { echo "[test] wasm: could not start the live stack" >&2; stop_live_stack; return 1; }
+  WASM_BINDGEN_TEST_TIMEOUT=300 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/webdriver.json" \
     cargo test --no-fail-fast --target wasm32-unknown-unknown -p workbench -p pingone
+  local rc=$?
+  stop_live_stack
+  return $rc
 }
 
 suite_e2e() {

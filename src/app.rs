@@ -172,6 +172,34 @@ fn Toolbar() -> impl IntoView {
     }
 }
 
+/// Sandbox or live tenant; each keeps its own run.
+#[component]
+fn ModeSwitch() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let option = move |mode: Mode, label: &'static str, title: &'static str| {
+        view! {
+            <label class="mode-option" title=title>
+                <input
+                    type="radio"
+                    name="mode"
+                    value=mode.label()
+                    prop:checked=move || store.mode.get() == mode
+                    disabled=move || store.busy.get()
+                    on:change=move |_| store.switch_mode(mode)
+                />
+                <span>{label}</span>
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="mode-switch">
+            <legend class="visually-hidden">"Where the calls go"</legend>
+            {option(Mode::Sandbox, "Sandbox", "A PingOne emulator inside this page: no tenant, no set-up")}
+            {option(Mode::Live, "Live PingOne", "Your PingOne tenant, through pingone-proxy")}
+        </fieldset>
+    }
+}
+
 /// The workbench around a given store (tests pass their own).
 #[component]
 pub fn Workbench(store: Store) -> impl IntoView {
@@ -189,12 +217,7 @@ pub fn Workbench(store: Store) -> impl IntoView {
                     </p>
                 </div>
                 <div class="header-side">
-                    <span class="mode-badge" title="Calls go to a PingOne emulator inside this page">
-                        {move || match store.mode.get() {
-                            Mode::Sandbox => "Sandbox: in-page PingOne",
-                            Mode::Live => "Live tenant",
-                        }}
-                    </span>
+                    <ModeSwitch/>
                     <ThemeToggle/>
                 </div>
             </header>
@@ -216,12 +239,17 @@ pub fn Workbench(store: Store) -> impl IntoView {
                     <TokensPhase/>
                 </main>
                 <aside class="side">
-                    <Inbox/>
+                    <Show when=move || store.mode.get() == Mode::Sandbox>
+                        <Inbox/>
+                    </Show>
                     <Inspector/>
                 </aside>
             </div>
             <footer class="app-footer small muted">
-                "Sandbox mode runs an emulator of PingOne in this page: nothing leaves your browser. Secrets stay in memory; only non-secret progress is kept in this tab's session storage."
+                {move || match store.mode.get() {
+                    Mode::Sandbox => "Sandbox mode runs an emulator of PingOne in this page: nothing leaves your browser. Secrets stay in memory; only non-secret progress is kept in this tab's session storage.",
+                    Mode::Live => "Live mode calls your PingOne tenant through pingone-proxy. Secrets stay in this page's memory; only non-secret progress is kept in this tab's session storage.",
+                }}
             </footer>
         </div>
     }

@@ -75,3 +75,49 @@ pub async fn authorize_secrets() -> Result<AuthorizeSecrets, CryptoError> {
         code_verifier: verifier,
     })
 }
+
+fn js_object(pairs: &[(&str, wasm_bindgen::JsValue)]) -> Result<js_sys::Object, CryptoError> {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        js_sys::Reflect::set(&o, &(*k).into(), v).map_err(js_err)?;
+    }
+    Ok(o)
+}
+
+/// Verifies an RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature with an RSA public key given as
+/// a JWK (`n`, `e` base64url), through `crypto.subtle.importKey` + `verify`.
+pub async fn verify_rs256(n: &str, e: &str, signing_input: &[u8], signature: &[u8]) -> Result<bool, CryptoError> {
+    let subtle = crypto()?.subtle();
+    let jwk = js_object(&[
+        ("kty", "RSA".into()),
+        ("n", n.into()),
+        ("e", e.into()),
+        ("alg", "RS256".into()),
+        ("ext", true.into()),
+    ])?;
+    let algorithm = js_object(&[("name", "RSASSA-PKCS1-v1_5".into()), ("hash", "SHA-256".into())])?;
+    let usages = js_sys::Array::of1(&"verify".into());
+    let key = subtle.import_key_with_object("jwk", &jwk, &algorithm, false, &usages).map_err(js_err)?;
+    let key: web_sys::CryptoKey = JsFuture::from(key).await.map_err(js_err)?.unchecked_into();
+    let mut signature = signature.to_vec();
+    let mut data = signing_input.to_vec();
+    let verdict = subtle
+        .verify_with_str_and_u8_array_and_u8_array("RSASSA-PKCS1-v1_5", &key, &mut signature, &mut data)
+        .map_err(js_err)?;
+    Ok(JsFuture::from(verdict).await.map_err(js_err)?.as_bool().unwrap_or(false))
+}
+
+/// HMAC-SHA1 (RFC 2104) through `crypto.subtle`: what RFC 6238 TOTP codes are computed with.
+pub async fn hmac_sha1(key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let subtle = crypto()?.subtle();
+    let algorithm = js_object(&[("name", "HMAC".into()), ("hash", "SHA-1".into())])?;
+    let usages = js_sys::Array::of1(&"sign".into());
+    let raw = js_sys::Uint8Array::from(key);
+    let key = subtle.import_key_with_object("raw", &raw, &algorithm, false, &usages).map_err(js_err)?;
+    let key: web_sys::CryptoKey = JsFuture::from(key).await.map_err(js_err)?.unchecked_into();
+    let mut message = message.to_vec();
+    let mac = subtle.sign_with_str_and_u8_array("HMAC", &key, &mut message).map_err(js_err)?;
+    let mac: js_sys::ArrayBuffer =
+        JsFuture::from(mac).await.map_err(js_err)?.dyn_into().map_err(|_| CryptoError::Failed("HMAC is not an ArrayBuffer".into()))?;
+    Ok(js_sys::Uint8Array::new(&mac).to_vec())
+}

@@ -16,5 +16,6 @@ pub mod runner;
 pub mod state;
 pub mod transcript;
 pub mod transport;
+pub mod verify;
 
 pub use app::App;

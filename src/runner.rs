@@ -5,9 +5,12 @@
 
 use crate::crypto;
 use crate::mask::{redact_request, redact_response, SecretValues};
-use crate::state::{Mode, RunClock, RunMode, StepFailure, Store, StoreOptions};
+use crate::state::{CleanupRow, CleanupState, Mode, RunClock, RunMode, StepFailure, Store, StoreOptions, SIGN_ON_STEPS};
 use crate::transcript::Exchange;
-use crate::transport::Transport;
+use crate::transport::{sleep_ms, AnyTransport, Transport};
+use pingone::retry::{Idempotency, Outcome as RetryOutcome, RetryDecision, RetryPolicy};
+use pingone::worker_token::{on_management_status, OnUnauthorized};
+use pingone::workflow::{apply_lookup, build_lookup, cleanup_plan, Adoption, Cleaned};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pingone::error::ApiError;
@@ -97,12 +100,12 @@ fn finish_exchange(store: &Store, seq: u32, response: Option<HttpResponse>, erro
 /// secrets known before and after the call). Returns the raw response for the caller to apply.
 async fn exchange(
     store: &Store,
+    transport: &AnyTransport,
     id: StepId,
     mut request: HttpRequest,
     extra: &SecretValues,
     replayed: bool,
 ) -> (u32, f64, Result<HttpResponse, crate::transport::TransportError>) {
-    let transport = store.transport();
     transport.prepare(&mut request);
     let mut before = store.secret_values();
     before.merge(extra);
@@ -111,6 +114,147 @@ async fn exchange(
     let started = perf_now();
     let result = transport.send(request).await;
     (seq, perf_now() - started, result)
+}
+
+/// How a call ended after the retries it was allowed.
+enum Sent {
+    /// PingOne answered (possibly after retries); the exchange `seq` waits for its redacted response.
+    Answer { seq: u32, rtt: f64, response: HttpResponse },
+    /// No answer: the request may or may not have taken effect.
+    Lost(String),
+    Failed(StepFailure),
+    /// Start over happened meanwhile.
+    Abandoned,
+}
+
+/// Sends a step's request, retrying 429 and 503 (honouring `Retry-After`, else capped
+/// exponential backoff with jitter) and lost answers of idempotent calls. Every attempt is in
+/// the transcript. A lost create or single-use call is reported as lost, never repeated here.
+async fn send_surviving(
+    store: &Store,
+    transport: &AnyTransport,
+    id: StepId,
+    request: HttpRequest,
+    kind: Idempotency,
+    replayed: bool,
+) -> Sent {
+    let policy = RetryPolicy::default();
+    let generation = store.generation.get_value();
+    let n = id.number();
+    let mut attempt = 1;
+    loop {
+        let (seq, rtt, result) = exchange(store, transport, id, request.clone(), &SecretValues::default(), replayed).await;
+        if store.generation.get_value() != generation {
+            return Sent::Abandoned;
+        }
+        let result = match result {
+            Ok(response) if response.status != 429 && response.status != 503 => {
+                return Sent::Answer { seq, rtt, response };
+            }
+            other => other,
+        };
+        let outcome = match &result {
+            Ok(r) => RetryOutcome::Answered { status: r.status, retry_after: r.headers.get("retry-after") },
+            Err(_) => RetryOutcome::Lost,
+        };
+        let now = js_sys::Date::now() as u64;
+        let decision = policy.decide(attempt, outcome, kind, js_sys::Math::random(), now);
+        let sv = store.secret_values();
+        match result {
+            Ok(response) => {
+                finish_exchange(store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
+                match decision {
+                    RetryDecision::Retry { after_ms } => {
+                        store.say(format!("Step {n}: PingOne answered {}; retrying in {after_ms} ms.", response.status));
+                        sleep_ms(after_ms.min(u32::MAX as u64) as u32).await;
+                    }
+                    _ => {
+                        return Sent::Failed(StepFailure::from_api(&ApiError::from_response(response.status, &response.body), &sv));
+                    }
+                }
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                finish_exchange(store, seq, None, Some(reason.clone()), rtt);
+                if SIGN_ON_STEPS.contains(&id) {
+                    // The flow may have moved on (or the code been spent) without us seeing it.
+                    store.sign_on_disrupted.set_value(true);
+                }
+                match decision {
+                    RetryDecision::Retry { after_ms } => {
+                        store.say(format!("Step {n}: no answer ({reason}); retrying in {after_ms} ms."));
+                        sleep_ms(after_ms.min(u32::MAX as u64) as u32).await;
+                    }
+                    RetryDecision::LookUpBeforeRetry => return Sent::Lost(reason),
+                    RetryDecision::GiveUp => {
+                        return if kind == Idempotency::Idempotent {
+                            Sent::Failed(StepFailure::from_transport(&e))
+                        } else {
+                            Sent::Lost(reason)
+                        };
+                    }
+                }
+            }
+        }
+        if store.generation.get_value() != generation {
+            return Sent::Abandoned;
+        }
+        attempt += 1;
+    }
+}
+
+/// After a lost create: looks the object up by what makes it unique in this run and adopts it.
+async fn adopt(store: &Store, transport: &AnyTransport, id: StepId, replayed: bool) -> Result<Adoption, StepFailure> {
+    let built = store.wf.with_untracked(|s| build_lookup(id, s));
+    let request = match built {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(StepFailure::plain("Response lost", "this step creates nothing that can be looked up")),
+        Err(e) => return Err(StepFailure::from_build(&e)),
+    };
+    store.say(format!("Step {}: the response was lost; looking up whether PingOne created the object.", id.number()));
+    match send_surviving(store, transport, id, request, Idempotency::Idempotent, replayed).await {
+        Sent::Answer { seq, rtt, response } => {
+            let sv = store.secret_values();
+            finish_exchange(store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
+            let now = js_sys::Date::now() as u64;
+            match store.wf.try_update(|s| apply_lookup(id, s, &response, now)) {
+                Some(Ok(a)) => Ok(a),
+                Some(Err(e)) => Err(StepFailure::from_step(&e, &sv)),
+                None => Err(StepFailure::plain("Cannot continue", "the workflow state is gone")),
+            }
+        }
+        Sent::Lost(reason) => Err(StepFailure::no_response(&reason)),
+        Sent::Failed(f) => Err(f),
+        Sent::Abandoned => Err(StepFailure::plain("Abandoned", "the run was started over")),
+    }
+}
+
+/// Step 0 again, inside another step: a new worker token after a 401.
+async fn renew_worker_token(store: &Store, transport: &AnyTransport) -> Result<(), StepFailure> {
+    let id = StepId::WorkerToken;
+    let planned = store.wf.with_untracked(|s| (id.step().build)(s));
+    let request = match planned {
+        Ok(Planned::Request(r)) => r,
+        Ok(Planned::Skip(reason)) => return Err(StepFailure::plain("Worker token", reason)),
+        Err(e) => return Err(StepFailure::from_build(&e)),
+    };
+    match send_surviving(store, transport, id, request, id.idempotency(), false).await {
+        Sent::Answer { seq, rtt, response } => {
+            let before = store.secret_values();
+            let applied = store.wf.try_update(|s| (id.step().apply)(s, &response, js_sys::Date::now() as u64));
+            let mut sv = store.secret_values();
+            sv.merge(&before);
+            finish_exchange(store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
+            match applied {
+                Some(Ok(_)) => Ok(()),
+                Some(Err(e)) => Err(StepFailure::from_step(&e, &sv)),
+                None => Err(StepFailure::plain("Cannot continue", "the workflow state is gone")),
+            }
+        }
+        Sent::Lost(reason) => Err(StepFailure::no_response(&reason)),
+        Sent::Failed(f) => Err(f),
+        Sent::Abandoned => Err(StepFailure::plain("Abandoned", "the run was started over")),
+    }
 }
 
 /// Runs a claimed step to its end (one or more calls).
@@ -124,6 +268,12 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
         r.calls = 0;
     });
     let t0 = perf_now();
+    // The first run of a page starts the transport (in sandbox mode: downloads the sandbox).
+    let transport = match store.ensure_transport().await {
+        Ok(t) => t,
+        Err(_) if store.generation.get_value() != generation => return Outcome::Abandoned,
+        Err(e) => return finish(store, id, Outcome::Failed(StepFailure::from_transport(&e)), perf_now() - t0),
+    };
     let input_errors = store.errors_for_step(id);
     if !input_errors.is_empty() {
         return finish(store, id, Outcome::Failed(StepFailure::input(&input_errors)), perf_now() - t0);
@@ -144,6 +294,7 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
     }
     store.say(format!("Step {n} running: {}", step.title));
     let mut calls = 0;
+    let mut refreshed = false;
     let outcome = loop {
         if store.generation.get_value() != generation {
             return Outcome::Abandoned;
@@ -179,30 +330,63 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
         };
         calls += 1;
         store.update_run(id, |r| r.calls = calls);
-        let (seq, rtt, result) = exchange(&store, id, request, &SecretValues::default(), replayed).await;
+        let (seq, rtt, response) = match send_surviving(&store, &transport, id, request, id.idempotency(), replayed).await {
+            Sent::Abandoned => return Outcome::Abandoned,
+            Sent::Answer { seq, rtt, response } => (seq, rtt, response),
+            Sent::Failed(f) => break Outcome::Failed(f),
+            Sent::Lost(reason) if id.idempotency() == Idempotency::Create => {
+                // Never repeat a create blindly: find out whether PingOne made the object.
+                match adopt(&store, &transport, id, replayed).await {
+                    Ok(Adoption::Adopted { id: object }) => {
+                        store.update_run(id, |r| {
+                            r.note = Some(format!("The response was lost; found the object PingOne had created ({object}) and adopted it."))
+                        });
+                        break Outcome::Done;
+                    }
+                    Ok(Adoption::NotFound) => {
+                        store.say(format!("Step {n}: the response was lost and nothing was created; sending it again."));
+                        calls = calls.saturating_sub(1);
+                        continue;
+                    }
+                    Ok(other) => break Outcome::Failed(StepFailure::plain(
+                        "Response lost",
+                        format!("{reason}; looking the object up found {other:?}: check the environment before retrying"),
+                    )),
+                    Err(f) => break Outcome::Failed(f),
+                }
+            }
+            Sent::Lost(reason) => break Outcome::Failed(StepFailure::no_response(&reason)),
+        };
         if store.generation.get_value() != generation {
             return Outcome::Abandoned;
         }
-        let mut sv = store.secret_values();
-        match result {
-            Err(e) => {
-                finish_exchange(&store, seq, None, Some(e.to_string()), rtt);
-                break Outcome::Failed(StepFailure::from_transport(&e));
-            }
-            Ok(response) => {
-                let before = sv.clone();
-                let applied = store.wf.try_update(|s| (step.apply)(s, &response, js_sys::Date::now() as u64));
-                sv = store.secret_values();
-                sv.merge(&before);
-                finish_exchange(&store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
-                store.refresh_inbox();
-                match applied {
-                    Some(Ok(Applied::Done)) => break Outcome::Done,
-                    Some(Ok(Applied::Again)) => continue,
-                    Some(Err(e)) => break Outcome::Failed(StepFailure::from_step(&e, &sv)),
-                    None => break Outcome::Failed(StepFailure::plain("Cannot continue", "the workflow state is gone")),
+        // A 401 from the management API: the worker token expired or was revoked. Renew it once
+        // (step 0 again) and repeat the call.
+        if id != StepId::WorkerToken && id.is_management() && on_management_status(response.status, refreshed) == OnUnauthorized::RefreshAndRetry {
+            refreshed = true;
+            let sv = store.secret_values();
+            finish_exchange(&store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
+            store.say(format!("Step {n}: the worker token was refused (401); getting a new one and retrying."));
+            match renew_worker_token(&store, &transport).await {
+                Ok(()) => {
+                    calls = calls.saturating_sub(1);
+                    continue;
                 }
+                Err(f) => break Outcome::Failed(f),
             }
+        }
+        let mut sv = store.secret_values();
+        let before = sv.clone();
+        let applied = store.wf.try_update(|s| (step.apply)(s, &response, js_sys::Date::now() as u64));
+        sv = store.secret_values();
+        sv.merge(&before);
+        finish_exchange(&store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
+        store.refresh_inbox();
+        match applied {
+            Some(Ok(Applied::Done)) => break Outcome::Done,
+            Some(Ok(Applied::Again)) => continue,
+            Some(Err(e)) => break Outcome::Failed(StepFailure::from_step(&e, &sv)),
+            None => break Outcome::Failed(StepFailure::plain("Cannot continue", "the workflow state is gone")),
         }
     };
     finish(store, id, outcome, perf_now() - t0)
@@ -218,6 +402,9 @@ fn finish(store: Store, id: StepId, outcome: Outcome, duration_ms: f64) -> Outco
             if id == StepId::SetPassword {
                 let pw = store.wf.with_untracked(|s| s.secrets.password.clone());
                 store.provisioned_password.set(Some(pw));
+            }
+            if id == StepId::ExchangeCode {
+                spawn_local(crate::verify::verify_run(store));
             }
             store.say(format!("Step {n} done ({ms} ms)"));
         }
@@ -265,6 +452,7 @@ pub fn run_all(store: Store) {
         return;
     }
     store.continue_all.set(true);
+    store.sign_on_restarts.set_value(0);
     store.run_clock.set(Some(RunClock { started_ms: perf_now(), finished_ms: None }));
     store.run_mode.set(RunMode::RunningAll);
     store.say("Run all started");
@@ -286,13 +474,40 @@ pub fn run_all(store: Store) {
     pump(store);
 }
 
+/// How many times one Run all may start the sign-on again after a lost single-use answer.
+const MAX_SIGN_ON_RESTARTS: u32 = 5;
+
 fn spawn_claimed(store: Store, id: StepId, auto: bool) {
     if claim(&store, id) {
         spawn_local(async move {
-            execute(store, id, auto, false).await;
+            let outcome = execute(store, id, auto, false).await;
+            if matches!(outcome, Outcome::Failed(_)) && SIGN_ON_STEPS.contains(&id) {
+                restart_sign_on_if_disrupted(store);
+            }
             pump(store);
         });
     }
+}
+
+/// A sign-on step failed after a single-use call lost its answer (the flow moved on, or the
+/// code was spent, without us seeing it): Run all starts a fresh sign-on with the same objects.
+fn restart_sign_on_if_disrupted(store: Store) {
+    if !store.sign_on_disrupted.get_value() || store.run_mode.get_untracked() != RunMode::RunningAll {
+        return;
+    }
+    let restarts = store.sign_on_restarts.get_value();
+    if restarts >= MAX_SIGN_ON_RESTARTS {
+        return;
+    }
+    store.sign_on_restarts.set_value(restarts + 1);
+    store.sign_on_disrupted.set_value(false);
+    if store.progress.with_untracked(|p| SIGN_ON_STEPS.iter().any(|&s| p.status(s) == StepStatus::Running)) {
+        // Another sign-on step is still in flight; its failure will restart.
+        store.sign_on_disrupted.set_value(true);
+        return;
+    }
+    reset_sign_on(store);
+    store.say("A single-use sign-on answer was lost, so the sign-on starts again (steps 14 to 18 and 20).");
 }
 
 fn pump(store: Store) {
@@ -425,7 +640,14 @@ pub fn change_password(store: Store, current: String, new: String) {
     let id = StepId::CheckUsernamePassword;
     let generation = store.generation.get_value();
     spawn_local(async move {
-        let (seq, rtt, result) = exchange(&store, id, request, &extra, false).await;
+        let transport = match store.ensure_transport().await {
+            Ok(t) => t,
+            Err(e) => {
+                store.update_run(id, |r| r.error = Some(StepFailure::from_transport(&e)));
+                return;
+            }
+        };
+        let (seq, rtt, result) = exchange(&store, &transport, id, request, &extra, false).await;
         if store.generation.get_value() != generation {
             return;
         }
@@ -484,23 +706,20 @@ pub fn new_sign_on(store: Store) {
     if store.busy.get_untracked() {
         return;
     }
-    let ids = [
-        StepId::Authorize,
-        StepId::ReadFlow,
-        StepId::CheckUsernamePassword,
-        StepId::CheckOtp,
-        StepId::Resume,
-        StepId::ExchangeCode,
-    ];
+    reset_sign_on(store);
+    store.say("New sign-on: steps 14 to 18 and 20 are ready to run again.");
+}
+
+fn reset_sign_on(store: Store) {
     store.wf.update(|s| s.reset_sign_on());
-    store.progress.update(|p| p.reset_from(&ids));
-    for id in ids {
+    store.id_token_check.set(None);
+    store.progress.update(|p| p.reset_from(&SIGN_ON_STEPS));
+    for id in SIGN_ON_STEPS {
         store.update_run(id, |r| *r = Default::default());
     }
     if let Some(sb) = store.sandbox() {
         sb.clear_cookies();
     }
-    store.say("New sign-on: steps 14 to 18 and 20 are ready to run again.");
 }
 
 /// Start over: a new sandbox tenant, new unique names, nothing run.
@@ -541,4 +760,88 @@ pub fn replay_after_reload(store: Store) {
         )));
         store.say(format!("Run restored: {replayed} steps replayed"));
     });
+}
+
+/// Clean up: deletes everything this run created, in reverse dependency order (device, user,
+/// population, policy assignment, policy with its actions, application with its grants),
+/// reporting each DELETE. What failed stays recorded, so Clean up can simply run again.
+pub fn clean_up(store: Store) {
+    if store.busy.get_untracked() {
+        return;
+    }
+    let generation = store.generation.get_value();
+    store.run_mode.set(RunMode::CleaningUp);
+    spawn_local(async move {
+        let ended = clean_up_all(store).await;
+        if store.generation.get_value() != generation {
+            return;
+        }
+        store.run_mode.set(RunMode::Idle);
+        store.say(ended);
+    });
+}
+
+async fn clean_up_all(store: Store) -> String {
+    let transport = match store.ensure_transport().await {
+        Ok(t) => t,
+        Err(e) => return format!("Clean up could not start: {e}"),
+    };
+    let plan = match store.wf.with_untracked(cleanup_plan) {
+        Ok(p) => p,
+        Err(e) => return format!("Clean up needs {e}: run step 0 first."),
+    };
+    if plan.is_empty() {
+        store.cleanup.set(Vec::new());
+        return "Nothing to clean up: this run has created nothing (or it was all deleted).".into();
+    }
+    store.cleanup.set(
+        plan.iter().map(|i| CleanupRow { title: i.title, id: i.id.clone(), state: CleanupState::Waiting }).collect(),
+    );
+    let mut failed = 0;
+    for (row, item) in plan.into_iter().enumerate() {
+        let set = |state: CleanupState| store.cleanup.update(|rows| {
+            if let Some(r) = rows.get_mut(row) {
+                r.state = state;
+            }
+        });
+        set(CleanupState::Running);
+        let step = item.target.created_by();
+        let state = match send_surviving(&store, &transport, step, item.request.clone(), Idempotency::Idempotent, false).await {
+            Sent::Abandoned => return "Clean up stopped: the run was started over.".into(),
+            Sent::Answer { seq, rtt, response } => {
+                let sv = store.secret_values();
+                finish_exchange(&store, seq, Some(redact_response(&response, step, &sv)), None, rtt);
+                match store.wf.try_update(|s| item.apply(s, &response)) {
+                    Some(Ok(Cleaned::Deleted)) => CleanupState::Deleted,
+                    Some(Ok(Cleaned::AlreadyGone)) => CleanupState::AlreadyGone,
+                    Some(Err(e)) => CleanupState::Failed(StepFailure::from_api(&e, &sv)),
+                    None => CleanupState::Failed(StepFailure::plain("Cannot continue", "the workflow state is gone")),
+                }
+            }
+            Sent::Lost(reason) => CleanupState::Failed(StepFailure::no_response(&reason)),
+            Sent::Failed(f) => CleanupState::Failed(f),
+        };
+        if matches!(state, CleanupState::Failed(_)) {
+            failed += 1;
+        }
+        set(state);
+    }
+    if failed > 0 {
+        return format!("Clean up: {failed} deletion(s) failed; fix the cause and press Clean up again to retry them.");
+    }
+    // Everything is gone: the provisioning and the sign-on can run again from step 1.
+    let again: Vec<StepId> = STEPS.iter().map(|s| s.id).filter(|&id| id != StepId::WorkerToken).collect();
+    store.wf.update(|s| {
+        s.reset_sign_on();
+        s.secrets.app_secret = None;
+    });
+    store.id_token_check.set(None);
+    store.progress.update(|p| p.reset_from(&again));
+    for id in again {
+        store.update_run(id, |r| *r = Default::default());
+    }
+    if let Some(sb) = store.sandbox() {
+        sb.clear_cookies();
+    }
+    "Clean up finished: everything this run created was deleted. Run all provisions it again.".into()
 }

@@ -8,10 +8,12 @@
 use crate::crypto;
 use crate::mask::SecretValues;
 use crate::transcript::Exchange;
-use crate::transport::{AnyTransport, SandboxTransport, TransportError};
+use crate::transport::{AnyTransport, HttpTransport, SandboxStart, SandboxTransport, TransportError};
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use leptos::prelude::*;
 use pingone::error::{excerpt, hint_for, ApiError};
 use pingone::flow::FlowStatus;
+use pingone::region::Region;
 use pingone::secret::{Password, WorkerSecret};
 use pingone::workflow::{
     validate_config, BuildError, Endpoints, FieldError, Progress, StepError, StepId, StepStatus, WorkflowConfig,
@@ -47,6 +49,69 @@ pub enum RunMode {
     Stepping,
     /// Rebuilding the in-page sandbox after a reload.
     Replaying,
+    /// Deleting what the run created.
+    CleaningUp,
+}
+
+/// One DELETE of the clean-up, as the UI shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanupRow {
+    pub title: &'static str,
+    pub id: String,
+    pub state: CleanupState,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CleanupState {
+    Waiting,
+    Running,
+    Deleted,
+    /// 404: already gone (e.g. deleted with its parent).
+    AlreadyGone,
+    Failed(StepFailure),
+}
+
+/// Where live calls go: the region and the `pingone-proxy` in front of it. Nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSettings {
+    pub region: Region,
+    /// The proxy's base URL; empty means this page's own origin (`pingone-proxy --serve`, or
+    /// `trunk serve` forwarding to the proxy).
+    pub proxy_base: String,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings { region: Region::Na, proxy_base: String::new() }
+    }
+}
+
+impl LiveSettings {
+    /// The proxy root without a trailing slash, or why the URL cannot be used.
+    pub fn proxy_root(&self) -> Result<String, &'static str> {
+        let raw = self.proxy_base.trim();
+        if raw.is_empty() {
+            return origin().ok_or("this page has no origin: enter the proxy URL");
+        }
+        let url = url::Url::parse(raw).map_err(|_| "enter a full URL such as http://127.0.0.1:8787")?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("the proxy URL must start with http:// or https://");
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("no user name or password in the proxy URL");
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("no query or fragment in the proxy URL");
+        }
+        Ok(url.as_str().trim_end_matches('/').to_string())
+    }
+
+    /// The proxy's routes for the region: `/{region}/api/v1/...` and `/{region}/auth/...`.
+    pub fn endpoints(&self) -> Result<Endpoints, &'static str> {
+        let root = self.proxy_root()?;
+        let code = self.region.code();
+        Ok(Endpoints { api_base: format!("{root}/{code}/api/v1"), auth_root: format!("{root}/{code}/auth") })
+    }
 }
 
 /// One entry of a PingOne error's `details[]`.
@@ -285,6 +350,22 @@ struct Saved {
     transcript: Vec<Exchange>,
     auto_otp: bool,
     run_clock: Option<RunClock>,
+    #[serde(default)]
+    live: LiveSettings,
+}
+
+/// The run of the mode that is not shown (sandbox and live keep their state apart).
+struct ModeRun {
+    wf: WorkflowState,
+    progress: Progress,
+    runs: Vec<StepRun>,
+    transcript: Vec<Exchange>,
+    inbox: Vec<InboxMessage>,
+    selected: Option<u32>,
+    run_clock: Option<RunClock>,
+    notice: Option<String>,
+    provisioned_password: Option<Password>,
+    transport: Option<AnyTransport>,
 }
 
 /// The store: signals (Copy handles), shared through context.
@@ -310,10 +391,31 @@ pub struct Store {
     pub notice: RwSignal<Option<String>>,
     /// The password step 11 set, kept so a person can go back to it after trying a wrong one.
     pub provisioned_password: RwSignal<Option<Password>>,
-    pub(crate) transport: StoredValue<AnyTransport, LocalStorage>,
+    /// Sandbox fault injection: the fraction of calls answered 503/429 or dropped after acting.
+    pub fail_rate: RwSignal<f64>,
+    /// The last clean-up, one row per DELETE.
+    pub cleanup: RwSignal<Vec<CleanupRow>>,
+    /// The ID token's verification (discovery, JWKS, WebCrypto signature, claim checks).
+    pub id_token_check: RwSignal<Option<Result<pingone::idtoken::IdTokenReport, String>>>,
+    /// The mode's transport; `None` until a run first needs it (the sandbox downloads then).
+    pub(crate) transport: StoredValue<Option<AnyTransport>, LocalStorage>,
+    /// Live mode's region and proxy.
+    pub live: RwSignal<LiveSettings>,
+    /// Why the proxy URL cannot be used (live mode).
+    pub proxy_error: Memo<Option<&'static str>>,
+    /// The other mode's run, kept while this one is shown.
+    other: StoredValue<Option<ModeRun>, LocalStorage>,
+    /// A sandbox that is starting (shared by the steps Run all starts at once).
+    starting: StoredValue<Option<SandboxStarting>, LocalStorage>,
+    /// Seed and latency of the next sandbox tenant.
+    sandbox_start: StoredValue<(u64, u32)>,
     persist: StoredValue<bool>,
     /// Steps to replay against the fresh sandbox after a reload.
     pub(crate) pending_replay: StoredValue<Vec<StepId>>,
+    /// A single-use sign-on call lost its answer: the flow may have moved on without us, so
+    /// Run all starts the sign-on again when a sign-on step then fails.
+    pub(crate) sign_on_disrupted: StoredValue<bool>,
+    pub(crate) sign_on_restarts: StoredValue<u32>,
     /// Bumped by Start over: tasks of an older run drop their results.
     pub(crate) generation: StoredValue<u64>,
     pub field_errors: Memo<Vec<FieldError>>,
@@ -323,6 +425,8 @@ pub struct Store {
     pub flow_status: Memo<Option<FlowStatus>>,
     pub busy: Memo<bool>,
 }
+
+type SandboxStarting = Shared<LocalBoxFuture<'static, Result<SandboxTransport, TransportError>>>;
 
 fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
@@ -340,7 +444,13 @@ pub fn sandbox_endpoints() -> Endpoints {
 
 /// A fresh config for a sandbox tenant.
 fn sandbox_config(env_id: &str, worker_client_id: &str, suffix: &str) -> WorkflowConfig {
-    let mut c = WorkflowConfig::new(sandbox_endpoints(), env_id, worker_client_id, suffix);
+    config_for(sandbox_endpoints(), env_id, worker_client_id, suffix)
+}
+
+/// A fresh config; the redirect URI is this page's `/callback` where PingOne accepts it
+/// (https, or http on loopback) and the page's origin goes into the app's CORS settings.
+fn config_for(endpoints: Endpoints, env_id: &str, worker_client_id: &str, suffix: &str) -> WorkflowConfig {
+    let mut c = WorkflowConfig::new(endpoints, env_id, worker_client_id, suffix);
     if let Some(o) = origin() {
         let local =
             o.starts_with("http://localhost") || o.starts_with("http://127.0.0.1") || o.starts_with("http://[::1]");
@@ -364,24 +474,30 @@ fn new_password() -> String {
     crypto::random_password().unwrap_or_else(|_| format!("Wb!{:x}Aa7", fallback_random()))
 }
 
-/// A fresh sandbox tenant and a state for it.
-fn fresh_sandbox(opts: &StoreOptions) -> (SandboxTransport, WorkflowState) {
-    let seed = opts.seed.unwrap_or_else(|| crypto::random_u64().unwrap_or_else(|_| fallback_random()));
-    let transport = SandboxTransport::new(seed, opts.latency_ms);
-    let info = transport.info();
-    let (env, worker_id, worker_secret) = match &info {
-        Some(i) => (i.env_id.clone(), i.worker_client_id.clone(), i.worker_client_secret.clone()),
-        None => (String::new(), String::new(), String::new()),
-    };
+/// The seed of a new sandbox tenant: pinned by tests, random otherwise.
+fn sandbox_seed(opts: &StoreOptions) -> u64 {
+    opts.seed.unwrap_or_else(|| crypto::random_u64().unwrap_or_else(|_| fallback_random()))
+}
+
+/// A fresh state for a sandbox tenant that has not started yet: the environment and the worker
+/// app's credentials arrive when the sandbox starts (`Store::ensure_transport`).
+fn fresh_sandbox_state(opts: &StoreOptions) -> WorkflowState {
     let suffix = opts.suffix.clone().unwrap_or_else(new_suffix);
     let password = opts.password.clone().unwrap_or_else(new_password);
-    let state = WorkflowState::new(
-        sandbox_config(&env, &worker_id, &suffix),
-        WorkerSecret::new(worker_secret),
-        Password::new(password),
-    );
-    (transport, state)
+    WorkflowState::new(sandbox_config("", "", &suffix), WorkerSecret::new(String::new()), Password::new(password))
 }
+
+/// A fresh state for a live tenant: the person enters the environment and worker credentials.
+fn fresh_live_state(settings: &LiveSettings, opts: &StoreOptions) -> WorkflowState {
+    let endpoints = settings.endpoints().unwrap_or_else(|_| Endpoints::for_region(settings.region));
+    let suffix = opts.suffix.clone().unwrap_or_else(new_suffix);
+    let password = opts.password.clone().unwrap_or_else(new_password);
+    WorkflowState::new(config_for(endpoints, "", "", &suffix), WorkerSecret::new(String::new()), Password::new(password))
+}
+
+/// The steps of a sign-on (reset together: their secrets never survive a reload).
+pub const SIGN_ON_STEPS: [StepId; 6] =
+    [StepId::Authorize, StepId::ReadFlow, StepId::CheckUsernamePassword, StepId::CheckOtp, StepId::Resume, StepId::ExchangeCode];
 
 /// Extra rules for inputs `validate_config` does not hold (the password is a secret).
 pub fn password_problem(p: &str) -> Option<&'static str> {
@@ -415,7 +531,7 @@ pub fn fields_of(id: StepId) -> &'static [&'static str] {
 impl Store {
     /// The store of the app: restored from sessionStorage when this tab has a saved run.
     pub fn new(opts: StoreOptions) -> Store {
-        let (transport, mut state) = fresh_sandbox(&opts);
+        let mut state = fresh_sandbox_state(&opts);
         let saved: Option<Saved> = if opts.persist {
             session_storage()
                 .and_then(|s| s.get_item(SESSION_KEY).ok().flatten())
@@ -430,9 +546,39 @@ impl Store {
         let mut run_clock = None;
         let mut notice = None;
         let mut replay = Vec::new();
-        if let Some(saved) = saved {
+        let mut mode = Mode::Sandbox;
+        let mut live = LiveSettings::default();
+        let (saved_live, saved) = match saved {
+            Some(s) if s.mode == Mode::Live => (Some(s), None),
+            other => (None, other),
+        };
+        if let Some(saved) = saved_live {
+            // A live run: PingOne kept what was created, the page kept no secret. Keep the
+            // inputs, ids and record; step 0 needs the worker secret again and the sign-on
+            // starts over (its PKCE verifier and code were in memory).
+            mode = Mode::Live;
+            live = saved.live.clone();
+            let fresh = fresh_live_state(&live, &opts);
+            state = saved.state.clone();
+            state.secrets = fresh.secrets;
+            state.reset_sign_on();
+            progress = saved.progress.clone();
+            let mut again = vec![StepId::WorkerToken];
+            again.extend(SIGN_ON_STEPS);
+            progress.reset_from(&again);
+            runs = saved.runs;
+            runs.resize(STEPS.len(), StepRun::default());
+            for r in runs.iter_mut() {
+                r.error = None;
+            }
+            transcript = saved.transcript;
+            auto_otp = saved.auto_otp;
+            notice = Some("Restored your live run after the reload. Secrets are kept in memory only: enter the worker client secret and run step 0 again; the sign-on (steps 14 to 20) starts over.".to_string());
+        } else if let Some(saved) = saved {
+            live = saved.live.clone();
             // The sandbox restarted with the page: keep the person's inputs and the record of
-            // the run, point the config at the new tenant, and replay the finished steps.
+            // the run, point the config at the new tenant (when it starts), and replay the
+            // finished steps.
             let fresh = state.config.clone();
             let mut config = saved.state.config.clone();
             config.environment_id = fresh.environment_id;
@@ -471,8 +617,12 @@ impl Store {
             })
         });
         let run_mode = RwSignal::new(RunMode::Idle);
+        let live = RwSignal::new(live);
         let store = Store {
-            mode: RwSignal::new(Mode::Sandbox),
+            mode: RwSignal::new(mode),
+            live,
+            proxy_error: Memo::new(move |_| live.with(|l| l.proxy_root().err())),
+            other: StoredValue::new_local(None),
             wf,
             progress,
             runs: RwSignal::new(runs),
@@ -486,10 +636,17 @@ impl Store {
             run_clock: RwSignal::new(run_clock),
             notice: RwSignal::new(notice),
             provisioned_password: RwSignal::new(None),
-            transport: StoredValue::new_local(AnyTransport::Sandbox(transport)),
+            id_token_check: RwSignal::new(None),
+            cleanup: RwSignal::new(Vec::new()),
+            fail_rate: RwSignal::new(0.0),
+            transport: StoredValue::new_local(None),
+            starting: StoredValue::new_local(None),
+            sandbox_start: StoredValue::new((sandbox_seed(&opts), opts.latency_ms)),
             persist: StoredValue::new(opts.persist),
             pending_replay: StoredValue::new(replay),
             generation: StoredValue::new(0),
+            sign_on_disrupted: StoredValue::new(false),
+            sign_on_restarts: StoredValue::new(0),
             field_errors,
             next_step: Memo::new(move |_| progress.with(|p| p.next_in_order())),
             done_count: Memo::new(move |_| progress.with(|p| p.count(StepStatus::Done) + p.count(StepStatus::Skipped))),
@@ -515,6 +672,7 @@ impl Store {
                 transcript: self.transcript.get(),
                 auto_otp: self.auto_otp.get(),
                 run_clock: self.run_clock.get(),
+                live: self.live.get(),
             };
             if let (Some(storage), Ok(json)) = (session_storage(), serde_json::to_string(&saved)) {
                 let _ = storage.set_item(SESSION_KEY, &json);
@@ -524,16 +682,142 @@ impl Store {
 
     /// Swaps the transport (live mode; tests that need a network failure).
     pub fn use_transport(&self, transport: AnyTransport) {
-        self.transport.set_value(transport);
+        self.transport.set_value(Some(transport));
     }
 
-    pub fn transport(&self) -> AnyTransport {
+    /// The transport, once a run has started it.
+    pub fn transport(&self) -> Option<AnyTransport> {
         self.transport.get_value()
     }
 
-    /// The in-page sandbox, in sandbox mode.
+    /// The mode's transport, started on first use. In sandbox mode this downloads and starts the
+    /// sandbox worker, then adopts its tenant (environment id, worker credentials) into the
+    /// config. Concurrent callers share one start.
+    pub async fn ensure_transport(&self) -> Result<AnyTransport, TransportError> {
+        if let Some(t) = self.transport.get_value() {
+            return Ok(t);
+        }
+        if self.mode.get_untracked() == Mode::Live {
+            let endpoints = self.live.with_untracked(|l| l.endpoints()).map_err(|e| TransportError::Build(e.to_string()))?;
+            self.wf.update(|s| s.config.endpoints = endpoints.clone());
+            let transport = AnyTransport::Http(HttpTransport::new(endpoints.auth_root));
+            self.transport.set_value(Some(transport.clone()));
+            return Ok(transport);
+        }
+        let generation = self.generation.get_value();
+        let starting = match self.starting.get_value() {
+            Some(f) => f,
+            None => {
+                let (seed, latency_ms) = self.sandbox_start.get_value();
+                let fail_rate = self.fail_rate.get_untracked();
+                let f = SandboxTransport::start(SandboxStart { seed, latency_ms: 0, fail_rate }, latency_ms).boxed_local().shared();
+                self.starting.set_value(Some(f.clone()));
+                f
+            }
+        };
+        let result = starting.await;
+        if self.generation.get_value() != generation {
+            return Err(TransportError::Sandbox("the run was started over".into()));
+        }
+        self.starting.set_value(None);
+        let sandbox = result?;
+        if let Some(t) = self.transport.get_value() {
+            return Ok(t);
+        }
+        let tenant = sandbox.tenant().clone();
+        self.wf.update(|s| {
+            s.config.environment_id = tenant.env_id;
+            s.config.worker_client_id = tenant.worker_client_id;
+            s.secrets.worker_secret = WorkerSecret::new(tenant.worker_client_secret);
+        });
+        let transport = AnyTransport::Sandbox(sandbox);
+        self.transport.set_value(Some(transport.clone()));
+        Ok(transport)
+    }
+
+    /// Shows the other mode. Each mode keeps its own run (inputs, ids, statuses, transcript,
+    /// secrets in memory); switching back finds it as it was.
+    pub fn switch_mode(&self, to: Mode) {
+        if self.mode.get_untracked() == to || self.busy.get_untracked() {
+            return;
+        }
+        let shown = ModeRun {
+            wf: self.wf.get_untracked(),
+            progress: self.progress.get_untracked(),
+            runs: self.runs.get_untracked(),
+            transcript: self.transcript.get_untracked(),
+            inbox: self.inbox.get_untracked(),
+            selected: self.selected.get_untracked(),
+            run_clock: self.run_clock.get_untracked(),
+            notice: self.notice.get_untracked(),
+            provisioned_password: self.provisioned_password.get_untracked(),
+            transport: self.transport.get_value(),
+        };
+        let back = self.other.try_update_value(|o| o.take()).flatten();
+        let next = back.unwrap_or_else(|| {
+            let opts = StoreOptions::default();
+            let wf = match to {
+                Mode::Live => fresh_live_state(&self.live.get_untracked(), &opts),
+                Mode::Sandbox => fresh_sandbox_state(&opts),
+            };
+            ModeRun {
+                wf,
+                progress: Progress::new(),
+                runs: vec![StepRun::default(); STEPS.len()],
+                transcript: Vec::new(),
+                inbox: Vec::new(),
+                selected: None,
+                run_clock: None,
+                notice: None,
+                provisioned_password: None,
+                transport: None,
+            }
+        });
+        self.generation.update_value(|g| *g += 1);
+        self.starting.set_value(None);
+        self.other.set_value(Some(shown));
+        self.transport.set_value(next.transport);
+        self.wf.set(next.wf);
+        self.progress.set(next.progress);
+        self.runs.set(next.runs);
+        self.transcript.set(next.transcript);
+        self.inbox.set(next.inbox);
+        self.selected.set(next.selected);
+        self.run_clock.set(next.run_clock);
+        self.notice.set(next.notice);
+        self.provisioned_password.set(next.provisioned_password);
+        self.id_token_check.set(None);
+        self.cleanup.set(Vec::new());
+        self.continue_all.set(false);
+        self.mode.set(to);
+        self.say(match to {
+            Mode::Live => "Live mode: calls go to your PingOne tenant through the proxy.",
+            Mode::Sandbox => "Sandbox mode: calls go to the PingOne emulator in this page.",
+        });
+    }
+
+    /// Sandbox fault injection from now on (0 = off).
+    pub fn set_fail_rate(&self, fail_rate: f64) {
+        self.fail_rate.set(fail_rate);
+        if let Some(sb) = self.sandbox() {
+            sb.set_fail_rate(fail_rate);
+        }
+    }
+
+    /// Changes live mode's region or proxy (before step 0 has run).
+    pub fn set_live(&self, settings: LiveSettings) {
+        if let Ok(endpoints) = settings.endpoints() {
+            if self.mode.get_untracked() == Mode::Live {
+                self.wf.update(|s| s.config.endpoints = endpoints);
+                self.transport.set_value(None);
+            }
+        }
+        self.live.set(settings);
+    }
+
+    /// The in-page sandbox, in sandbox mode once started.
     pub fn sandbox(&self) -> Option<SandboxTransport> {
-        self.transport.with_value(|t| t.sandbox().cloned())
+        self.transport.with_value(|t| t.as_ref().and_then(|t| t.sandbox().cloned()))
     }
 
     /// Copies the sandbox's outbox into the inbox signal.
@@ -617,9 +901,13 @@ impl Store {
 
     /// Starts over: a new sandbox tenant, new names, an empty run.
     pub fn reset(&self, opts: &StoreOptions) {
-        let (transport, state) = fresh_sandbox(opts);
-        self.transport.set_value(AnyTransport::Sandbox(transport));
-        self.wf.set(state);
+        self.transport.set_value(None);
+        self.starting.set_value(None);
+        self.sandbox_start.set_value((sandbox_seed(opts), opts.latency_ms));
+        self.wf.set(match self.mode.get_untracked() {
+            Mode::Live => fresh_live_state(&self.live.get_untracked(), opts),
+            Mode::Sandbox => fresh_sandbox_state(opts),
+        });
         self.progress.set(Progress::new());
         self.runs.set(vec![StepRun::default(); STEPS.len()]);
         self.transcript.set(Vec::new());
@@ -628,6 +916,8 @@ impl Store {
         self.run_clock.set(None);
         self.notice.set(None);
         self.provisioned_password.set(None);
+        self.id_token_check.set(None);
+        self.cleanup.set(Vec::new());
         self.continue_all.set(false);
         self.run_mode.set(RunMode::Idle);
         self.pending_replay.set_value(Vec::new());

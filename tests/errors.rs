@@ -144,7 +144,7 @@ async fn must_change_password_offers_the_change_password_form() {
             .header("Authorization", format!("Bearer {}", s.secrets.worker_token.as_ref().unwrap().expose()))
             .json_body(pingone::media::PASSWORD_SET, &serde_json::json!({"value": PASSWORD, "forceChange": true}))
     });
-    let resp = m.store.transport().send(req).await.unwrap();
+    let resp = m.store.transport().unwrap().send(req).await.unwrap();
     assert_eq!(resp.status, 200, "{}", resp.body);
     click(&button(&m.host, "Step"));
     wait_status(&m, StepId::CheckUsernamePassword, StepStatus::Done).await;
@@ -179,6 +179,9 @@ async fn no_response_shows_a_network_error() {
     m.store.wf.update(|s| {
         s.config.endpoints.auth_root = "http://127.0.0.1:9".into();
         s.config.endpoints.api_base = "http://127.0.0.1:9/v1".into();
+        s.config.environment_id = "11111111-2222-3333-4444-555555555555".into();
+        s.config.worker_client_id = "worker".into();
+        s.secrets.worker_secret = pingone::secret::WorkerSecret::new("secret");
     });
     click(&button(&m.host, "Step"));
     wait_status(&m, StepId::WorkerToken, StepStatus::Failed).await;
@@ -188,7 +191,8 @@ async fn no_response_shows_a_network_error() {
 }
 
 /// Corrupts responses while `on` is set.
-fn install_corruptor(m: &Mounted, body: &'static str, status: Option<u16>) -> std::rc::Rc<std::cell::Cell<bool>> {
+async fn install_corruptor(m: &Mounted, body: &'static str, status: Option<u16>) -> std::rc::Rc<std::cell::Cell<bool>> {
+    m.store.ensure_transport().await.unwrap();
     let on = std::rc::Rc::new(std::cell::Cell::new(false));
     let flag = on.clone();
     m.store.sandbox().unwrap().set_response_hook(Some(Box::new(move |_req, resp| {
@@ -211,7 +215,7 @@ async fn a_malformed_response_in_any_step_shows_an_error_and_never_panics() {
     for step in STEPS.iter() {
         let (body, status_override) = variants[step.number() as usize % variants.len()];
         let m = mount_workbench(options(100 + step.number() as u64));
-        let on = install_corruptor(&m, body, status_override);
+        let on = install_corruptor(&m, body, status_override).await;
         if step.id != StepId::WorkerToken {
             step_until(&m, step.id).await;
         }

@@ -3,12 +3,14 @@
 use crate::state::Store;
 use leptos::prelude::*;
 use pingone::models::DeviceType;
-use pingone::secret::Password;
+use pingone::secret::{Password, WorkerSecret};
 use pingone::workflow::{StepId, StepStatus, WorkflowConfig};
 
 /// The config fields a person may edit, by the name `validate_config` reports them under.
 fn get(c: &WorkflowConfig, field: &str) -> String {
     match field {
+        "environment_id" => c.environment_id.clone(),
+        "worker_client_id" => c.worker_client_id.clone(),
         "application_name" => c.application_name.clone(),
         "redirect_uri" => c.redirect_uri.clone(),
         "sign_on_policy_name" => c.sign_on_policy_name.clone(),
@@ -26,6 +28,8 @@ fn get(c: &WorkflowConfig, field: &str) -> String {
 
 fn set(c: &mut WorkflowConfig, field: &str, v: String) {
     match field {
+        "environment_id" => c.environment_id = v.trim().to_string(),
+        "worker_client_id" => c.worker_client_id = v.trim().to_string(),
         "application_name" => c.application_name = v,
         "redirect_uri" => c.redirect_uri = v,
         "sign_on_policy_name" => c.sign_on_policy_name = v,
@@ -189,5 +193,45 @@ pub fn DeviceFields(step: StepId) -> impl IntoView {
                 hint="E.164, like +15125550100"
             />
         </Show>
+    }
+}
+
+/// The worker app's client secret (live mode): masked, in memory only, never saved.
+#[component]
+pub fn WorkerSecretField() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let disabled = locked(store, StepId::WorkerToken);
+    let shown = RwSignal::new(false);
+    view! {
+        <div class="field">
+            <label for="f-worker_secret">"Worker client secret"</label>
+            <div class="with-button">
+                <input
+                    id="f-worker_secret"
+                    name="worker_secret"
+                    type=move || if shown.get() { "text" } else { "password" }
+                    autocomplete="off"
+                    spellcheck="false"
+                    prop:value=move || store.wf.with(|s| s.secrets.worker_secret.expose().to_string())
+                    disabled=move || disabled.get()
+                    aria-describedby="f-worker_secret-hint"
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        store.wf.update(|s| s.secrets.worker_secret = WorkerSecret::new(v.trim().to_string()));
+                    }
+                />
+                <button
+                    type="button"
+                    class="ghost"
+                    aria-pressed=move || if shown.get() { "true" } else { "false" }
+                    on:click=move |_| shown.update(|s| *s = !*s)
+                >
+                    {move || if shown.get() { "Hide" } else { "Show" }}
+                </button>
+            </div>
+            <p class="field-hint" id="f-worker_secret-hint">
+                "Kept in this page's memory only: never saved, never in the transcript or a copied curl command."
+            </p>
+        </div>
     }
 }

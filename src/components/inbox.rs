@@ -11,6 +11,27 @@ pub fn Inbox() -> impl IntoView {
     view! {
         <section class="panel inbox" id="inbox" aria-labelledby="inbox-title">
             <h2 id="inbox-title">"Sandbox inbox"</h2>
+            <div class="field inline">
+                <label for="f-fail-rate">"Injected failures"</label>
+                <select
+                    id="f-fail-rate"
+                    name="fail_rate"
+                    aria-describedby="f-fail-rate-hint"
+                    prop:value=move || format!("{}", (store.fail_rate.get() * 100.0).round())
+                    on:change=move |ev| {
+                        let pct: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
+                        store.set_fail_rate((pct / 100.0).clamp(0.0, 1.0));
+                    }
+                >
+                    <option value="0">"none"</option>
+                    <option value="10">"10% of calls"</option>
+                    <option value="20">"20% of calls"</option>
+                    <option value="50">"50% of calls"</option>
+                </select>
+                <p class="field-hint" id="f-fail-rate-hint">
+                    "The sandbox answers that share of calls with 503 or 429, or drops the answer after acting: watch the retries, the look-ups after a lost create and the sign-on restarts in the inspector."
+                </p>
+            </div>
             <p class="panel-intro">
                 "What the sandbox sent to the MFA device. With a real tenant the code goes to the real mailbox or phone."
             </p>

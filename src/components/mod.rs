@@ -1,5 +1,6 @@
 //! Reusable pieces of the workbench UI.
 
+pub mod cleanup;
 pub mod error_panel;
 pub mod field;
 pub mod inbox;

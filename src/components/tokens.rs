@@ -94,7 +94,11 @@ fn TokenView(name: &'static str, slug: &'static str, raw: String, requested: Vec
                     <tbody>{rows}</tbody>
                 </table>
                 <p class="small muted">
-                    {format!("Signature: {} bytes. Decoded for display; the signature is not checked here.", jwt.signature_len)}
+                    {if slug == "id" {
+                        format!("Signature: {} bytes, verified below with the environment's JWKS.", jwt.signature_len)
+                    } else {
+                        format!("Signature: {} bytes. PingOne access tokens are for resource servers to verify; decoded here for display.", jwt.signature_len)
+                    }}
                 </p>
             }
             .into_any()
@@ -162,11 +166,49 @@ pub fn TokensPanel() -> impl IntoView {
                     </dl>
                     {t.id_token.as_ref().map(|id| view! {
                         <TokenView name="ID token" slug="id" raw=id.expose().to_string() requested=requested.clone()/>
+                        <IdTokenChecks/>
                     })}
                     <TokenView name="access token" slug="access" raw=t.access_token.expose().to_string() requested=requested/>
                 </div>
             }
             .into_any()
         }
+    }
+}
+
+/// Each check of the ID token's verification, passed or failed, with its reason.
+#[component]
+fn IdTokenChecks() -> impl IntoView {
+    let store = expect_context::<Store>();
+    view! {
+        <section class="id-token-checks" aria-labelledby="id-token-checks-title" aria-live="polite">
+            <h4 id="id-token-checks-title">"ID token verification"</h4>
+            {move || match store.id_token_check.get() {
+                None => view! { <p class="muted">"Verifying: discovery document, JWKS, RS256 signature (WebCrypto), claims…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error-message" data-verdict="error">{format!("Not verified: {e}")}</p> }.into_any(),
+                Some(Ok(report)) => {
+                    let valid = report.is_valid();
+                    let rows = report
+                        .checks
+                        .iter()
+                        .map(|c| {
+                            let (mark, class) = if c.passed { ("passed", "ok") } else { ("failed", "bad") };
+                            view! {
+                                <li class=format!("check {class}") data-check=c.name.as_str()>
+                                    <code>{c.name.as_str()}</code> " " <strong>{mark}</strong> ": " {c.reason.clone()}
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <p class=if valid { "verdict ok" } else { "verdict bad" } data-verdict=if valid { "valid" } else { "invalid" }>
+                            {if valid { "Valid: every check passed." } else { "Invalid: do not trust this token." }}
+                        </p>
+                        <ul class="checks">{rows}</ul>
+                    }
+                    .into_any()
+                }
+            }}
+        </section>
     }
 }

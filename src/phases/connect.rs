@@ -2,16 +2,16 @@
 
 use super::PhaseSection;
 use crate::components::step_card::StepCard;
+use crate::components::field::{ConfigField, WorkerSecretField};
 use crate::components::{relative, utc_time};
-use crate::state::{Mode, Store};
+use crate::state::{LiveSettings, Mode, Store};
 use leptos::prelude::*;
-use pingone::workflow::{Phase, StepId};
+use pingone::region::Region;
+use pingone::workflow::{Phase, StepId, StepStatus};
 
 #[component]
 pub fn ConnectPhase() -> impl IntoView {
     let store = expect_context::<Store>();
-    let env = move || store.wf.with(|s| s.config.environment_id.clone());
-    let client = move || store.wf.with(|s| s.config.worker_client_id.clone());
     let expiry = move || {
         store.wf.with(|s| s.created.worker_token_expires_at_ms).map(|ms| {
             let ms = ms as f64;
@@ -23,22 +23,10 @@ pub fn ConnectPhase() -> impl IntoView {
             phase=Phase::Connect
             intro="The worker application's client credentials grant returns the admin token that every management call (steps 1-13 and 19) carries. It is an admin credential: use a dedicated non-production environment."
         >
-            <dl class="tenant" aria-label="Environment">
-                <div class="input-row">
-                    <dt>"Environment"</dt>
-                    <dd>
-                        <code class="value">{env}</code>
-                        {move || (store.mode.get() == Mode::Sandbox).then(|| view! { " " <span class="tag">"in-page sandbox"</span> })}
-                    </dd>
-                </div>
-                <div class="input-row">
-                    <dt>"Worker client id"</dt>
-                    <dd><code class="value">{client}</code></dd>
-                </div>
-                <div class="input-row">
-                    <dt>"Worker client secret"</dt>
-                    <dd>"•••••• (in memory only)"</dd>
-                </div>
+            <Show when=move || store.mode.get() == Mode::Live fallback=move || view! { <SandboxTenant/> }>
+                <LiveConnect/>
+            </Show>
+            <dl class="tenant" aria-label="Worker token">
                 <div class="input-row">
                     <dt>"Worker token expires"</dt>
                     <dd>{move || expiry().unwrap_or_else(|| "no token yet".into())}</dd>
@@ -48,5 +36,103 @@ pub fn ConnectPhase() -> impl IntoView {
                 <StepCard id=StepId::WorkerToken/>
             </ol>
         </PhaseSection>
+    }
+}
+
+/// The in-page sandbox's tenant: assigned when the sandbox starts (on the first run).
+#[component]
+fn SandboxTenant() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let pending = "assigned when the sandbox starts (first run)";
+    let env = move || store.wf.with(|s| s.config.environment_id.clone());
+    let client = move || store.wf.with(|s| s.config.worker_client_id.clone());
+    view! {
+        <dl class="tenant" aria-label="Environment">
+            <div class="input-row">
+                <dt>"Environment"</dt>
+                <dd>
+                    <code class="value">{move || { let e = env(); if e.is_empty() { pending.to_string() } else { e } }}</code>
+                    " "
+                    <span class="tag">"in-page sandbox"</span>
+                </dd>
+            </div>
+            <div class="input-row">
+                <dt>"Worker client id"</dt>
+                <dd><code class="value">{move || { let c = client(); if c.is_empty() { pending.to_string() } else { c } }}</code></dd>
+            </div>
+            <div class="input-row">
+                <dt>"Worker client secret"</dt>
+                <dd>"•••••• (in memory only)"</dd>
+            </div>
+        </dl>
+    }
+}
+
+/// Live mode: the region, the environment, the worker app's credentials and the proxy.
+#[component]
+fn LiveConnect() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let locked = move || {
+        matches!(store.status(StepId::WorkerToken), StepStatus::Running | StepStatus::Done) || store.busy.get()
+    };
+    let region = move || store.live.with(|l| l.region.code());
+    let proxy_error = move || store.proxy_error.get();
+    let routes = move || {
+        store.live.with(|l| l.endpoints()).map(|e| format!("{}/… and {}/…", e.api_base, e.auth_root)).unwrap_or_default()
+    };
+    view! {
+        <div class="live-form" role="group" aria-label="Live PingOne tenant">
+            <div class="field">
+                <label for="f-region">"Region"</label>
+                <select
+                    id="f-region"
+                    name="region"
+                    disabled=locked
+                    prop:value=region
+                    on:change=move |ev| {
+                        let code = event_target_value(&ev);
+                        if let Some(r) = Region::ALL.iter().copied().find(|r| r.code() == code) {
+                            let mut l = store.live.get_untracked();
+                            l.region = r;
+                            store.set_live(l);
+                        }
+                    }
+                >
+                    {Region::ALL
+                        .iter()
+                        .map(|r| view! { <option value=r.code()>{format!("{} (pingone.{})", r.label(), r.tld())}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <ConfigField label="Environment id" field="environment_id" step=StepId::WorkerToken hint="The UUID in the admin console's Environment > Properties."/>
+            <ConfigField label="Worker client id" field="worker_client_id" step=StepId::WorkerToken hint="A Worker application in that environment (see docs/live.md for its roles)."/>
+            <WorkerSecretField/>
+            <div class="field" class:invalid=move || proxy_error().is_some()>
+                <label for="f-proxy">"Proxy URL"</label>
+                <input
+                    id="f-proxy"
+                    name="proxy"
+                    type="url"
+                    placeholder="this page's origin"
+                    autocomplete="off"
+                    spellcheck="false"
+                    disabled=locked
+                    prop:value=move || store.live.with(|l| l.proxy_base.clone())
+                    aria-invalid=move || if proxy_error().is_some() { "true" } else { "false" }
+                    aria-describedby="f-proxy-hint f-proxy-err"
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        let l = LiveSettings { proxy_base: v, ..store.live.get_untracked() };
+                        store.set_live(l);
+                    }
+                />
+                <p class="field-hint" id="f-proxy-hint">
+                    "pingone-proxy in front of PingOne; empty means this page's origin. Calls go to " <code>{routes}</code>
+                </p>
+                <p class="field-error" id="f-proxy-err" hidden=move || proxy_error().is_none()>
+                    {move || proxy_error().unwrap_or_default()}
+                </p>
+            </div>
+        </div>
     }
 }

@@ -1,6 +1,7 @@
 //! Tokens (steps 19-20): the app's secret, the code exchange, and the decoded tokens.
 
 use super::PhaseSection;
+use crate::components::cleanup::CleanupPanel;
 use crate::components::step_card::StepCard;
 use crate::components::tokens::TokensPanel;
 use leptos::prelude::*;
@@ -21,6 +22,7 @@ pub fn TokensPhase() -> impl IntoView {
                 <h3 id="tokens-title">"Token response"</h3>
                 <TokensPanel/>
             </div>
+            <CleanupPanel/>
         </PhaseSection>
     }
 }

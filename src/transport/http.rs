@@ -7,6 +7,22 @@ use gloo_net::http::{Method as GlooMethod, RequestBuilder};
 use pingone::http::{Headers, HttpRequest, HttpResponse, Method};
 use web_sys::RequestCredentials;
 
+/// What PingOne answered, as `pingone-proxy` relays it: fetch cannot read a redirect, so the
+/// proxy answers 200 with the upstream's status and `Location` in `X-Upstream-Status` and
+/// `X-Upstream-Location`; the workflow sees the redirect PingOne sent.
+pub fn upstream_view(status: u16, mut headers: Headers, body: String) -> HttpResponse {
+    let upstream = headers.get("x-upstream-status").and_then(|s| s.trim().parse::<u16>().ok());
+    match upstream {
+        Some(code) if (300..400).contains(&code) => {
+            if let Some(location) = headers.get("x-upstream-location").map(str::to_string) {
+                headers.set("Location", location);
+            }
+            HttpResponse { status: code, headers, body }
+        }
+        _ => HttpResponse { status, headers, body },
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct HttpTransport {
     /// URLs starting with this are auth-host calls (cookies included).
@@ -58,6 +74,32 @@ impl Transport for HttpTransport {
             headers.push(name, value);
         }
         let body = response.text().await.map_err(|e| TransportError::Body(e.to_string()))?;
-        Ok(HttpResponse { status: response.status(), headers, body })
+        Ok(upstream_view(response.status(), headers, body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upstream_view;
+    use pingone::http::Headers;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_relayed_redirect_is_seen_as_the_redirect() {
+        let mut h = Headers::new();
+        h.push("X-Upstream-Status", "302");
+        h.push("X-Upstream-Location", "http://127.0.0.1:8080/callback?code=abc&state=xyz");
+        let r = upstream_view(200, h, String::new());
+        assert_eq!(r.status, 302);
+        assert_eq!(r.headers.get("location"), Some("http://127.0.0.1:8080/callback?code=abc&state=xyz"));
+    }
+
+    #[test]
+    fn other_answers_pass_through() {
+        let mut h = Headers::new();
+        h.push("X-Upstream-Status", "200");
+        assert_eq!(upstream_view(200, h, "{}".into()).status, 200);
+        assert_eq!(upstream_view(404, Headers::new(), "{}".into()).status, 404);
     }
 }

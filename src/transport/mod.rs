@@ -9,7 +9,7 @@ use pingone::http::{HttpRequest, HttpResponse};
 use thiserror::Error;
 
 pub use self::http::HttpTransport;
-pub use self::sandbox::SandboxTransport;
+pub use self::sandbox::{OutboxMessage, SandboxStart, SandboxTenant, SandboxTransport};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TransportError {

@@ -116,35 +116,66 @@ pub fn excerpt(body: &str) -> String {
     }
 }
 
-/// Maps PingOne and OAuth error codes to what a person should do about them.
+/// PingOne `code`s (top level and `details[].code`) and OAuth `error`s the workflow can meet,
+/// each with its hint. [`hint_for_code`] reads it; tests check every code the sandbox emits is here.
+pub const HINTS: &[(&str, &str)] = &[
+    // PingOne top-level codes.
+    ("INVALID_DATA", "PingOne rejected the request body. `details` names each field and why; fix those inputs and run the step again."),
+    ("INVALID_REQUEST", "This request is not allowed in the current state (for a sign-on flow: an action its `_links` do not offer). Read the flow (step 15) to see which actions it allows now."),
+    ("ACCESS_FAILED", "PingOne refused access: the token or the flow's cookies are missing, invalid or expired, or (403) this origin is not allowed. Get a new worker token (step 0), or start a new sign-on (step 14); check the application's CORS origins."),
+    ("NOT_FOUND", "PingOne does not know this id (or the flow expired after 15 minutes of inactivity). Re-run the step that created it, or start a new sign-on."),
+    ("METHOD_NOT_ALLOWED", "This endpoint does not take that HTTP method (the `Allow` header lists the ones it does). The request is wrong: report it as a bug."),
+    ("REQUEST_TOO_LARGE", "The request body is larger than PingOne (or the proxy) accepts. Shorten the values you entered."),
+    ("UNSUPPORTED_MEDIA_TYPE", "Wrong Content-Type: this PingOne call selects its action by a vendor media type (e.g. application/vnd.pingidentity.password.set+json)."),
+    ("REQUEST_LIMITED", "Too many requests: PingOne is rate-limiting. Wait a moment (see Retry-After) and retry."),
+    ("SERVICE_UNAVAILABLE", "PingOne is temporarily unavailable and did not act on the request. Wait a moment (see Retry-After) and retry."),
+    ("UNEXPECTED_ERROR", "PingOne failed while handling the request. Retry in a moment; if it persists, find the error `id` in PingOne's audit log."),
+    ("REQUEST_FAILED", "PingOne could not complete the request. Retry in a moment; if it persists, find the error `id` in PingOne's audit log."),
+    ("INSUFFICIENT_PERMISSIONS", "The worker app lacks a role for this call. Give it Environment Admin and Identity Data Admin in the target environment."),
+    ("ACCESS_DENIED", "The worker app lacks a role for this call. Give it Environment Admin and Identity Data Admin in the target environment."),
+    // PingOne detail codes.
+    ("UNIQUENESS_VIOLATION", "An object with this name already exists in the environment. Change the name (or keep the unique suffix) and run the step again; after a lost answer, look the object up and adopt it instead."),
+    ("INVALID_TOKEN", "The token or session was refused (missing, invalid or expired). For a management call get a new worker token (step 0) and check the worker's client id and secret; for a sign-on call the flow's cookies did not arrive: start a new sign-on (step 14)."),
+    ("REQUIRED_VALUE", "A required field is missing. Fill in the field named in `target` and send again."),
+    ("INVALID_VALUE", "A field has a value PingOne does not accept; `target` names it, and `message` and `innerError` (allowedValues, allowedPattern) say what is allowed."),
+    ("CONSTRAINT_VIOLATION", "The change conflicts with the object's state or with what depends on it (a population that still has users, a default policy). Remove the dependants first, then retry."),
+    ("INVALID_CREDENTIALS", "The username or password is wrong. Check the password you set in step 11; `remainingAttempts` tells how many tries are left before the account locks."),
+    ("PASSWORD_LOCKED_OUT", "Too many wrong passwords: the account is locked for a while (see secondsUntilUnlock). Wait, or unlock the user."),
+    ("INVALID_OTP", "The one-time passcode is wrong or expired. Read the newest code from the inbox and try again."),
+    ("QUOTA_EXCEEDED", "Too many wrong passcodes: this sign-on (or the device pairing) is used up. Start a new sign-on (step 14), or pair the device again."),
+    ("OTP_LOCKED", "Too many wrong passcodes: the device is locked. Start a new sign-on (step 14)."),
+    ("DEVICE_LOCKED", "Too many wrong passcodes: the device is locked. Start a new sign-on (step 14)."),
+    ("PASSWORD_REQUIREMENTS_NOT_MET", "The password does not meet the population's password policy. Choose a longer, more varied password."),
+    ("PASSWORD_POLICY_VIOLATION", "The password does not meet the population's password policy. Choose a longer, more varied password."),
+    // `error.code` of a FAILED sign-on flow.
+    ("NO_USABLE_DEVICES", "MFA is required but the user has no active device the policy allows. Create an MFA device (step 13) of a type the MFA action enables, then start a new sign-on."),
+    ("UNSUPPORTED_POLICY", "The application's sign-on policy cannot run this sign-on (it has no LOGIN action). Add the LOGIN action (step 6) and assign the policy (step 8), then start a new sign-on."),
+    // OAuth 2.0 / OpenID Connect errors.
+    ("invalid_client", "Client authentication failed: wrong client id or secret, or the wrong token endpoint auth method."),
+    ("invalid_grant", "The code is unknown, used or expired, or the redirect URI or PKCE verifier differ from the authorize request. Sign on again from step 14."),
+    ("invalid_request", "An OAuth parameter is missing, repeated or malformed (response_type, client_id, redirect_uri, scope, PKCE); `error_description` names it."),
+    ("unauthorized_client", "The application may not use this grant type. Check its grantTypes (step 1)."),
+    ("unsupported_grant_type", "PingOne does not support this grant_type for this application."),
+    ("unsupported_response_type", "The application does not allow this response_type. The workflow uses the code flow: the application needs responseTypes CODE with the AUTHORIZATION_CODE grant (step 1)."),
+    ("invalid_scope", "A requested scope is not granted to the application. Check step 4."),
+    ("access_denied", "The user or the sign-on policy refused the request. Check the policy assignment (step 8) and that the user may sign on."),
+    ("login_required", "prompt=none was sent but there is no session to reuse. Authorize without prompt=none so the user signs on."),
+    ("interaction_required", "The user must sign on or consent, but prompt=none forbade it. Authorize without prompt=none."),
+    ("consent_required", "The user must consent, but prompt=none forbade it. Authorize without prompt=none."),
+    ("server_error", "The authorization server failed. Retry in a moment."),
+    ("temporarily_unavailable", "The authorization server is overloaded or down for maintenance. Retry in a moment."),
+    ("invalid_token", "The access token is invalid or expired. Get a new token."),
+];
+
+/// The hint for one PingOne or OAuth code, if the table knows it.
+pub fn hint_for_code(code: &str) -> Option<&'static str> {
+    HINTS.iter().find(|(c, _)| *c == code).map(|(_, h)| *h)
+}
+
+/// Maps PingOne and OAuth error codes to what a person should do about them: the detail code
+/// first, then the top-level code, then the HTTP status.
 pub fn hint_for(status: Option<u16>, detail_code: Option<&str>, code: Option<&str>) -> &'static str {
-    for c in [detail_code, code].into_iter().flatten() {
-        let hint = match c {
-            "UNIQUENESS_VIOLATION" => "An object with this name already exists in the environment. Change the name (or keep the unique suffix) and run the step again.",
-            "INVALID_TOKEN" | "ACCESS_FAILED" => "The worker token is missing, invalid or expired. Run Connect (step 0) again; check the worker client id and secret.",
-            "REQUIRED_VALUE" => "A required field is missing. Fill in the field named in `target`.",
-            "INVALID_VALUE" => "A field has a value PingOne does not accept; `target` names it and `message` says why.",
-            "INVALID_CREDENTIALS" => "The username or password is wrong. Check the password you set in step 11.",
-            "PASSWORD_LOCKED_OUT" => "Too many wrong passwords: the account is locked for a while (see secondsUntilUnlock). Wait, or unlock the user.",
-            "INVALID_OTP" => "The one-time passcode is wrong or expired. Read the newest code from the inbox and try again.",
-            "OTP_LOCKED" | "DEVICE_LOCKED" | "QUOTA_EXCEEDED" => "Too many wrong passcodes: the device is locked. Start a new sign-on (step 14).",
-            "PASSWORD_REQUIREMENTS_NOT_MET" | "PASSWORD_POLICY_VIOLATION" => "The password does not meet the population's password policy. Choose a longer, more varied password.",
-            "CONSTRAINT_VIOLATION" => "The object exists but this change conflicts with its state. Read the details, then fix the input.",
-            "NOT_FOUND" => "PingOne does not know this id (or the flow expired after 15 minutes of inactivity). Re-run the step that created it, or start a new sign-on.",
-            "INVALID_DATA" => "PingOne rejected the request body. `details` names each field and why.",
-            "INVALID_REQUEST" => "This action is not allowed now. Read the flow (step 15) to see which actions its `_links` allow.",
-            "REQUEST_LIMITED" => "Too many requests: PingOne is rate-limiting. Wait a moment and retry.",
-            "INSUFFICIENT_PERMISSIONS" | "ACCESS_DENIED" => "The worker app lacks a role for this call. Give it Environment Admin and Identity Data Admin in the target environment.",
-            "UNSUPPORTED_MEDIA_TYPE" => "Wrong Content-Type: this PingOne call selects its action by a vendor media type.",
-            "invalid_client" => "Client authentication failed: wrong client id or secret, or the wrong token endpoint auth method.",
-            "invalid_grant" => "The code is unknown, used or expired, or the redirect URI or PKCE verifier differ from the authorize request. Sign on again from step 14.",
-            "invalid_request" => "A required OAuth parameter is missing or malformed.",
-            "unauthorized_client" => "The application may not use this grant type. Check its grantTypes (step 1).",
-            "unsupported_grant_type" => "PingOne does not support this grant_type for this application.",
-            "invalid_scope" => "A requested scope is not granted to the application. Check step 4.",
-            "access_denied" => "The user or the policy refused the request.",
-            _ => continue,
-        };
+    if let Some(hint) = [detail_code, code].into_iter().flatten().find_map(hint_for_code) {
         return hint;
     }
     match status {
@@ -155,9 +186,12 @@ pub fn hint_for(status: Option<u16>, detail_code: Option<&str>, code: Option<&st
         Some(429) => "Rate limited: wait and retry.",
         Some(s) if s >= 500 => "PingOne had a problem. Retry in a moment.",
         None => "No response: check the network, that the proxy is running, and that this origin is allowed.",
-        _ => "See PingOne's message and details.",
+        _ => GENERIC_HINT,
     }
 }
+
+/// The hint when neither the code nor the status says more.
+pub const GENERIC_HINT: &str = "See PingOne's message and details.";
 
 #[cfg(test)]
 mod tests {
@@ -183,6 +217,31 @@ mod tests {
         let e = ApiError::from_response(502, "<html>bad gateway</html>");
         assert!(matches!(e, ApiError::UnexpectedStatus { status: 502, .. }));
         assert!(e.hint().contains("Retry"));
+    }
+
+    #[test]
+    fn every_code_the_sandbox_emits_has_a_specific_hint() {
+        // Read from crates/sandbox/src/errors.rs (P1Code, DetailCode, OAuthCode); the native test
+        // tests/error_hints.rs checks the sandbox's own list once it exports one.
+        let emitted = [
+            "INVALID_DATA", "INVALID_REQUEST", "ACCESS_FAILED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "REQUEST_TOO_LARGE",
+            "UNSUPPORTED_MEDIA_TYPE", "REQUIRED_VALUE", "INVALID_VALUE", "UNIQUENESS_VIOLATION", "CONSTRAINT_VIOLATION",
+            "INVALID_TOKEN", "INVALID_CREDENTIALS", "PASSWORD_LOCKED_OUT", "INVALID_OTP", "QUOTA_EXCEEDED", "invalid_request",
+            "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "unsupported_response_type",
+            "invalid_scope", "access_denied", "login_required", "REQUEST_LIMITED", "SERVICE_UNAVAILABLE", "NO_USABLE_DEVICES",
+            "UNSUPPORTED_POLICY",
+        ];
+        for code in emitted {
+            let hint = hint_for_code(code).unwrap_or_else(|| panic!("no hint for {code}"));
+            assert_eq!(hint_for(Some(400), Some(code), None), hint);
+            assert_ne!(hint, GENERIC_HINT);
+        }
+        let mut codes: Vec<&str> = HINTS.iter().map(|(c, _)| *c).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), HINTS.len(), "each code once");
+        assert_eq!(hint_for(Some(418), Some("SOMETHING_NEW"), None), GENERIC_HINT);
+        assert!(hint_for(Some(401), None, Some("ACCESS_FAILED")).contains("worker token"));
     }
 
     #[test]

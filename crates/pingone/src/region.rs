@@ -76,6 +76,11 @@ impl Region {
     pub fn auth_base(self, env_id: &str) -> String {
         format!("{}/{}", self.auth_root(), env_id)
     }
+
+    /// The ID token issuer of an environment: `https://auth.pingone.{tld}/{envId}/as`.
+    pub fn issuer(self, env_id: &str) -> String {
+        format!("{}/as", self.auth_base(env_id))
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +93,7 @@ mod tests {
     fn hosts_per_region() {
         assert_eq!(Region::Na.api_base(), "https://api.pingone.com/v1");
         assert_eq!(Region::Eu.auth_base("e"), "https://auth.pingone.eu/e");
+        assert_eq!(Region::Eu.issuer("e"), "https://auth.pingone.eu/e/as");
         assert_eq!(Region::Au.api_base(), "https://api.pingone.com.au/v1");
         assert_eq!(Region::Ap.auth_root(), "https://auth.pingone.asia");
         assert_eq!(Region::Ca.tld(), "ca");

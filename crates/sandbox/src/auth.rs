@@ -2,7 +2,7 @@
 //! resume (call 18), JWKS, discovery and userinfo.
 
 use crate::clock::{iso8601, SECOND};
-use crate::errors::{Detail, OAuthCode, OAuthError, P1Error, Result};
+use crate::errors::{Detail, FlowErrorCode, OAuthCode, OAuthError, P1Error, Result};
 use crate::flow::{flow_cookie, AuthorizeRequest, Flow, FlowStatus, LoginStep, MfaStep, ResponseMode, FLOW_COOKIE};
 use crate::http::{hal_response, json_response, param, redirect, Incoming};
 use crate::jwt::{at_hash, b64};
@@ -418,11 +418,10 @@ impl Engine {
             last_activity: now,
         };
         if flow.login.is_none() {
-            flow.status = FlowStatus::Failed;
-            flow.error = Some((
-                "UNSUPPORTED_POLICY".into(),
-                "The sign-on policy has no LOGIN action; the sandbox emulates LOGIN (+ MULTI_FACTOR_AUTHENTICATION) policies.".into(),
-            ));
+            flow.fail(
+                FlowErrorCode::UnsupportedPolicy,
+                "The sign-on policy has no LOGIN action; the sandbox emulates LOGIN (+ MULTI_FACTOR_AUTHENTICATION) policies.",
+            );
         }
         self.store.flows.push(flow);
         self.store.flows.len() - 1

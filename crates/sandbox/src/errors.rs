@@ -5,6 +5,9 @@
 //!   (contract §2.2), with a fresh UUID `id` that is also sent as the `Correlation-Id` header.
 //! * [`OAuthError`] — `/as/token` (and `/as/authorize` in redirect mode):
 //!   `{error, error_description: "... (Correlation ID: <uuid>)"}` (contract §2.3).
+//!
+//! [`EMITTED_ERROR_CODES`] and [`EMITTED_OAUTH_ERRORS`] list every code a client can meet, so a
+//! client can prove it has something to say about each of them.
 
 use crate::http::json_response;
 use pingone::http::HttpResponse;
@@ -27,10 +30,26 @@ pub enum P1Code {
     RequestTooLarge,
     /// 415: the `Content-Type` does not select an operation of this path.
     UnsupportedMediaType,
+    /// 429 with `Retry-After`: only from fault injection (the sandbox has no rate limit).
+    RequestLimited,
+    /// 503: only from fault injection.
+    ServiceUnavailable,
 }
 
 impl P1Code {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [P1Code; 9] = [
+        P1Code::InvalidData,
+        P1Code::InvalidRequest,
+        P1Code::AccessFailed,
+        P1Code::NotFound,
+        P1Code::MethodNotAllowed,
+        P1Code::RequestTooLarge,
+        P1Code::UnsupportedMediaType,
+        P1Code::RequestLimited,
+        P1Code::ServiceUnavailable,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             P1Code::InvalidData => "INVALID_DATA",
             P1Code::InvalidRequest => "INVALID_REQUEST",
@@ -39,6 +58,8 @@ impl P1Code {
             P1Code::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             P1Code::RequestTooLarge => "REQUEST_TOO_LARGE",
             P1Code::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            P1Code::RequestLimited => "REQUEST_LIMITED",
+            P1Code::ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
     }
 
@@ -50,6 +71,8 @@ impl P1Code {
             P1Code::MethodNotAllowed => 405,
             P1Code::RequestTooLarge => 413,
             P1Code::UnsupportedMediaType => 415,
+            P1Code::RequestLimited => 429,
+            P1Code::ServiceUnavailable => 503,
         }
     }
 
@@ -62,6 +85,8 @@ impl P1Code {
             P1Code::MethodNotAllowed => "The request could not be completed. The method is not allowed for this resource.",
             P1Code::RequestTooLarge => "The request could not be completed. The request body is too large.",
             P1Code::UnsupportedMediaType => "The request could not be completed. The Content-Type is not supported for this operation.",
+            P1Code::RequestLimited => "The request could not be completed. You have exceeded your request limit; retry after the number of seconds in Retry-After.",
+            P1Code::ServiceUnavailable => "The request could not be completed. The service is temporarily unavailable; retry later.",
         }
     }
 }
@@ -81,7 +106,19 @@ pub enum DetailCode {
 }
 
 impl DetailCode {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [DetailCode; 9] = [
+        DetailCode::RequiredValue,
+        DetailCode::InvalidValue,
+        DetailCode::UniquenessViolation,
+        DetailCode::ConstraintViolation,
+        DetailCode::InvalidToken,
+        DetailCode::InvalidCredentials,
+        DetailCode::PasswordLockedOut,
+        DetailCode::InvalidOtp,
+        DetailCode::QuotaExceeded,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             DetailCode::RequiredValue => "REQUIRED_VALUE",
             DetailCode::InvalidValue => "INVALID_VALUE",
@@ -95,6 +132,74 @@ impl DetailCode {
         }
     }
 }
+
+/// `error.code` of a `FAILED` flow (`{status: "FAILED", error: {code, message}}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowErrorCode {
+    /// The flow's user or selected device was deleted while the flow ran.
+    NotFound,
+    /// Too many wrong one-time passcodes.
+    QuotaExceeded,
+    /// MFA is required but the user has no active device the policy allows (`noDevicesMode` BLOCK).
+    NoUsableDevices,
+    /// The sign-on policy has no LOGIN action (the sandbox emulates LOGIN + MFA policies only).
+    UnsupportedPolicy,
+}
+
+impl FlowErrorCode {
+    pub const ALL: [FlowErrorCode; 4] =
+        [FlowErrorCode::NotFound, FlowErrorCode::QuotaExceeded, FlowErrorCode::NoUsableDevices, FlowErrorCode::UnsupportedPolicy];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FlowErrorCode::NotFound => "NOT_FOUND",
+            FlowErrorCode::QuotaExceeded => "QUOTA_EXCEEDED",
+            FlowErrorCode::NoUsableDevices => "NO_USABLE_DEVICES",
+            FlowErrorCode::UnsupportedPolicy => "UNSUPPORTED_POLICY",
+        }
+    }
+}
+
+/// Every PingOne-style code the sandbox can emit, sorted: top-level `code`s ([`P1Code`]),
+/// `details[].code`s ([`DetailCode`]) and a `FAILED` flow's `error.code` ([`FlowErrorCode`]).
+/// `REQUEST_LIMITED` and `SERVICE_UNAVAILABLE` come only from fault injection,
+/// `REQUEST_TOO_LARGE` only from the HTTP server.
+pub const EMITTED_ERROR_CODES: &[&str] = &[
+    "ACCESS_FAILED",
+    "CONSTRAINT_VIOLATION",
+    "INVALID_CREDENTIALS",
+    "INVALID_DATA",
+    "INVALID_OTP",
+    "INVALID_REQUEST",
+    "INVALID_TOKEN",
+    "INVALID_VALUE",
+    "METHOD_NOT_ALLOWED",
+    "NOT_FOUND",
+    "NO_USABLE_DEVICES",
+    "PASSWORD_LOCKED_OUT",
+    "QUOTA_EXCEEDED",
+    "REQUEST_LIMITED",
+    "REQUEST_TOO_LARGE",
+    "REQUIRED_VALUE",
+    "SERVICE_UNAVAILABLE",
+    "UNIQUENESS_VIOLATION",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "UNSUPPORTED_POLICY",
+];
+
+/// Every OAuth `error` value the sandbox can emit ([`OAuthCode`]), sorted: in `/as/token` JSON
+/// bodies and on authorize / resume redirects (query, fragment or form_post).
+pub const EMITTED_OAUTH_ERRORS: &[&str] = &[
+    "access_denied",
+    "invalid_client",
+    "invalid_grant",
+    "invalid_request",
+    "invalid_scope",
+    "login_required",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "unsupported_response_type",
+];
 
 /// One entry of `details[]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,6 +327,16 @@ impl P1Error {
         P1Error::new(P1Code::MethodNotAllowed).header("Allow", allowed.join(", "))
     }
 
+    /// 429 `REQUEST_LIMITED` with `Retry-After: <seconds>` (fault injection).
+    pub fn request_limited(retry_after_secs: u32) -> P1Error {
+        P1Error::new(P1Code::RequestLimited).header("Retry-After", retry_after_secs.to_string())
+    }
+
+    /// 503 `SERVICE_UNAVAILABLE` (fault injection).
+    pub fn service_unavailable() -> P1Error {
+        P1Error::new(P1Code::ServiceUnavailable)
+    }
+
     pub fn to_response(&self, correlation_id: &str) -> HttpResponse {
         let mut body = Map::new();
         body.insert("id".into(), json!(correlation_id));
@@ -253,7 +368,19 @@ pub enum OAuthCode {
 }
 
 impl OAuthCode {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [OAuthCode; 9] = [
+        OAuthCode::InvalidRequest,
+        OAuthCode::InvalidClient,
+        OAuthCode::InvalidGrant,
+        OAuthCode::UnauthorizedClient,
+        OAuthCode::UnsupportedGrantType,
+        OAuthCode::UnsupportedResponseType,
+        OAuthCode::InvalidScope,
+        OAuthCode::AccessDenied,
+        OAuthCode::LoginRequired,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             OAuthCode::InvalidRequest => "invalid_request",
             OAuthCode::InvalidClient => "invalid_client",
@@ -351,6 +478,102 @@ mod tests {
         assert_eq!(v["details"][0]["code"], "REQUIRED_VALUE");
         assert_eq!(v["details"][0]["target"], "name");
         assert_eq!(v["details"][0]["innerError"]["maximumValue"], 3);
+    }
+
+    /// Adding a variant breaks these matches: then add it to `ALL` and to the `EMITTED_*` list.
+    fn variant_index_p1(c: P1Code) -> usize {
+        match c {
+            P1Code::InvalidData => 0,
+            P1Code::InvalidRequest => 1,
+            P1Code::AccessFailed => 2,
+            P1Code::NotFound => 3,
+            P1Code::MethodNotAllowed => 4,
+            P1Code::RequestTooLarge => 5,
+            P1Code::UnsupportedMediaType => 6,
+            P1Code::RequestLimited => 7,
+            P1Code::ServiceUnavailable => 8,
+        }
+    }
+
+    fn variant_index_detail(c: DetailCode) -> usize {
+        match c {
+            DetailCode::RequiredValue => 0,
+            DetailCode::InvalidValue => 1,
+            DetailCode::UniquenessViolation => 2,
+            DetailCode::ConstraintViolation => 3,
+            DetailCode::InvalidToken => 4,
+            DetailCode::InvalidCredentials => 5,
+            DetailCode::PasswordLockedOut => 6,
+            DetailCode::InvalidOtp => 7,
+            DetailCode::QuotaExceeded => 8,
+        }
+    }
+
+    fn variant_index_flow(c: FlowErrorCode) -> usize {
+        match c {
+            FlowErrorCode::NotFound => 0,
+            FlowErrorCode::QuotaExceeded => 1,
+            FlowErrorCode::NoUsableDevices => 2,
+            FlowErrorCode::UnsupportedPolicy => 3,
+        }
+    }
+
+    fn variant_index_oauth(c: OAuthCode) -> usize {
+        match c {
+            OAuthCode::InvalidRequest => 0,
+            OAuthCode::InvalidClient => 1,
+            OAuthCode::InvalidGrant => 2,
+            OAuthCode::UnauthorizedClient => 3,
+            OAuthCode::UnsupportedGrantType => 4,
+            OAuthCode::UnsupportedResponseType => 5,
+            OAuthCode::InvalidScope => 6,
+            OAuthCode::AccessDenied => 7,
+            OAuthCode::LoginRequired => 8,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_variant_once() {
+        for (i, c) in P1Code::ALL.iter().enumerate() {
+            assert_eq!(variant_index_p1(*c), i);
+        }
+        for (i, c) in DetailCode::ALL.iter().enumerate() {
+            assert_eq!(variant_index_detail(*c), i);
+        }
+        for (i, c) in FlowErrorCode::ALL.iter().enumerate() {
+            assert_eq!(variant_index_flow(*c), i);
+        }
+        for (i, c) in OAuthCode::ALL.iter().enumerate() {
+            assert_eq!(variant_index_oauth(*c), i);
+        }
+    }
+
+    #[test]
+    fn emitted_lists_are_exactly_the_typed_codes() {
+        let mut codes: Vec<&str> = P1Code::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .chain(DetailCode::ALL.iter().map(|c| c.as_str()))
+            .chain(FlowErrorCode::ALL.iter().map(|c| c.as_str()))
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(EMITTED_ERROR_CODES, codes.as_slice());
+        let mut oauth: Vec<&str> = OAuthCode::ALL.iter().map(|c| c.as_str()).collect();
+        oauth.sort_unstable();
+        assert_eq!(EMITTED_OAUTH_ERRORS, oauth.as_slice());
+    }
+
+    #[test]
+    fn fault_errors_shape() {
+        let r = P1Error::request_limited(1).to_response("c");
+        assert_eq!(r.status, 429);
+        assert_eq!(r.headers.get("retry-after"), Some("1"));
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["code"], "REQUEST_LIMITED");
+        let r = P1Error::service_unavailable().to_response("c");
+        assert_eq!(r.status, 503);
+        assert_eq!(serde_json::from_str::<Value>(&r.body).unwrap()["code"], "SERVICE_UNAVAILABLE");
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! set by authorize (or the `ST` session cookie of the flow): otherwise 401.
 
 use crate::clock::{http_date, iso8601, MINUTE, SECOND};
-use crate::errors::{Detail, DetailCode, P1Error, Result};
+use crate::errors::{Detail, DetailCode, FlowErrorCode, P1Error, Result};
 use crate::http::{hal_response, links, Incoming};
 use crate::mgmt::{password_policy_error, password_problems, put_opt};
 use crate::store::{DeviceType, PendingOtp};
@@ -136,7 +136,7 @@ pub struct Flow {
     pub amr: Vec<String>,
     pub auth_time: Option<u64>,
     /// `(code, message)` of a FAILED flow.
-    pub error: Option<(String, String)>,
+    pub error: Option<(FlowErrorCode, String)>,
     pub created_at: u64,
     pub last_activity: u64,
 }
@@ -173,9 +173,9 @@ impl Flow {
         out
     }
 
-    fn fail(&mut self, code: &str, message: &str) {
+    pub fn fail(&mut self, code: FlowErrorCode, message: &str) {
         self.status = FlowStatus::Failed;
-        self.error = Some((code.to_string(), message.to_string()));
+        self.error = Some((code, message.to_string()));
         self.otp = None;
     }
 }
@@ -292,7 +292,7 @@ impl Engine {
             put_opt(&mut v, "selectedDevice", flow.selected_device.as_ref().map(|id| json!({ "id": id })));
         }
         if let Some((code, message)) = &flow.error {
-            put_opt(&mut v, "error", Some(json!({ "code": code, "message": message })));
+            put_opt(&mut v, "error", Some(json!({ "code": code.as_str(), "message": message })));
         }
         v
     }
@@ -453,7 +453,7 @@ impl Engine {
         };
         let user_id = flow.user_id.clone().unwrap_or_default();
         let Some(user) = self.store.user(&user_id) else {
-            self.store.flows[idx].fail("NOT_FOUND", "The user no longer exists.");
+            self.store.flows[idx].fail(FlowErrorCode::NotFound, "The user no longer exists.");
             return;
         };
         if !user.mfa_enabled {
@@ -472,7 +472,7 @@ impl Engine {
         match devices.as_slice() {
             [] if mfa.no_devices_mode == "BYPASS" => flow.status = FlowStatus::Completed,
             [] => flow.fail(
-                "NO_USABLE_DEVICES",
+                FlowErrorCode::NoUsableDevices,
                 "Multi-factor authentication is required, but the user has no active device the sign-on policy allows.",
             ),
             [only] => {
@@ -489,7 +489,7 @@ impl Engine {
         let user_id = flow.user_id.clone().unwrap_or_default();
         let lifetime = flow.mfa.as_ref().map(|m| m.otp_lifetime_ms).unwrap_or(30 * MINUTE);
         let Some(device) = self.store.device(&user_id, device_id) else {
-            self.store.flows[idx].fail("NOT_FOUND", "The selected device no longer exists.");
+            self.store.flows[idx].fail(FlowErrorCode::NotFound, "The selected device no longer exists.");
             return;
         };
         let value = if device.device_type == DeviceType::Totp {
@@ -568,7 +568,7 @@ impl Engine {
         }
         let failures = pending.failures.saturating_add(1);
         if failures >= failure_count {
-            flow.fail("QUOTA_EXCEEDED", "Too many failed one-time passcode attempts. Start a new sign-on.");
+            flow.fail(FlowErrorCode::QuotaExceeded, "Too many failed one-time passcode attempts. Start a new sign-on.");
             return Err(P1Error::invalid_one(
                 Detail::new(
                     DetailCode::QuotaExceeded,

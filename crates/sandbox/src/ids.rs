@@ -17,6 +17,18 @@ impl Ids {
         Ids { rng: ChaCha20Rng::seed_from_u64(seed) }
     }
 
+    /// Another, independent stream of the same seed (e.g. the fault dice).
+    pub fn with_stream(seed: u64, stream: u64) -> Ids {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        rng.set_stream(stream);
+        Ids { rng }
+    }
+
+    /// A uniform number in `[0, 1)` (53 random bits).
+    pub fn unit(&mut self) -> f64 {
+        (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     pub fn bytes<const N: usize>(&mut self) -> [u8; N] {
         let mut b = [0u8; N];
         self.rng.fill_bytes(&mut b);
@@ -33,7 +45,7 @@ impl Ids {
     }
 
     /// An unbiased index below `n` (`n` > 0).
-    fn below(&mut self, n: u32) -> u32 {
+    pub fn below(&mut self, n: u32) -> u32 {
         let n = n.max(1);
         let zone = u32::MAX - (u32::MAX % n);
         loop {
@@ -74,5 +86,18 @@ mod tests {
         let o = a.otp(6);
         assert_eq!(o.len(), 6);
         assert!(o.bytes().all(|c| c.is_ascii_digit()));
+    }
+
+    #[test]
+    fn streams_are_independent_and_units_uniform() {
+        let (mut main, mut dice) = (Ids::new(7), Ids::with_stream(7, 1));
+        assert_ne!(main.uuid(), dice.uuid());
+        let mut dice = Ids::with_stream(7, 1);
+        let rolls: Vec<f64> = (0..10_000).map(|_| dice.unit()).collect();
+        assert!(rolls.iter().all(|r| (0.0..1.0).contains(r)));
+        let below_half = rolls.iter().filter(|r| **r < 0.5).count();
+        assert!((4_700..5_300).contains(&below_half), "{below_half}");
+        let mut again = Ids::with_stream(7, 1);
+        assert_eq!(again.unit(), rolls[0]);
     }
 }

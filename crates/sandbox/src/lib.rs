@@ -13,6 +13,9 @@
 //!   and `/{envId}/flows/{flowId}`,
 //! * `GET /_sandbox/outbox` — the only non-PingOne path.
 //!
+//! Fault injection ([`SandboxConfig::fail_rate`], [`Sandbox::handle_with_faults`]) makes PingOne
+//! calls fail with 503, 429 or a lost response, deterministically from the seed.
+//!
 //! See `docs/sandbox.md` for every choice made where PingOne's behaviour is not documented.
 
 mod auth;
@@ -30,6 +33,8 @@ mod validate;
 
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "worker")]
+pub mod worker;
 
 use crate::errors::{P1Error, SandboxError};
 use crate::http::{json_response, Incoming};
@@ -40,12 +45,62 @@ use pingone::http::{HttpRequest, HttpResponse, Method};
 use serde::{Deserialize, Serialize};
 
 /// How to build a sandbox.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SandboxConfig {
     /// Seeds every id, secret, OTP and code: the same seed and calls give the same answers.
     pub seed: u64,
     /// Delay added to every response; used only by the HTTP server.
     pub latency_ms: u64,
+    /// Fault injection for [`Sandbox::handle_with_faults`]: the probability, in `[0, 1]`, that a
+    /// PingOne call fails (503 or 429 before acting, or a response lost after acting, in equal
+    /// parts). 0 (the default) = never. Out-of-range values are clamped, NaN is 0.
+    #[serde(default)]
+    pub fail_rate: f64,
+}
+
+/// `Retry-After` (seconds) of an injected 429.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+/// How [`Sandbox::handle_with_faults`] answered a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Deliver this response (a normal answer, or an injected 503 / 429).
+    Answer(HttpResponse),
+    /// The engine acted on the request (created the object, moved the flow, spent the code...)
+    /// but the response is lost: the client must see a network error (the HTTP server closes
+    /// the connection without a response). The lost response is kept for logs and teaching
+    /// only; never deliver it.
+    Dropped(HttpResponse),
+}
+
+impl Outcome {
+    /// The response to deliver, `None` when it was dropped.
+    pub fn response(&self) -> Option<&HttpResponse> {
+        match self {
+            Outcome::Answer(r) => Some(r),
+            Outcome::Dropped(_) => None,
+        }
+    }
+
+    /// The response to deliver, `None` when it was dropped.
+    pub fn into_response(self) -> Option<HttpResponse> {
+        match self {
+            Outcome::Answer(r) => Some(r),
+            Outcome::Dropped(_) => None,
+        }
+    }
+
+    pub fn is_dropped(&self) -> bool {
+        matches!(self, Outcome::Dropped(_))
+    }
+}
+
+/// The fault drawn for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Unavailable,
+    Limited,
+    Drop,
 }
 
 /// What a client needs to start: the environment and the worker app's credentials.
@@ -70,6 +125,8 @@ pub struct OutboxMessage {
 pub struct Sandbox {
     config: SandboxConfig,
     engine: Engine,
+    /// The fault dice: a ChaCha20 stream of their own, so rolling them never shifts the ids.
+    faults: Ids,
 }
 
 /// State and helpers shared by the route modules (`mgmt`, `auth`, `flow`).
@@ -85,11 +142,70 @@ impl Sandbox {
         let store = Store::seed(&mut ids);
         // The key is a constant compiled into the crate; `jwt::tests` proves it loads.
         let signer = TokenSigner::load().expect("the embedded sandbox signing key is a valid PKCS#8 RSA key");
-        Sandbox { config, engine: Engine { store, ids, signer } }
+        let config = SandboxConfig { fail_rate: clamp_rate(config.fail_rate), ..config };
+        Sandbox { config, engine: Engine { store, ids, signer }, faults: Ids::with_stream(config.seed, 1) }
     }
 
     pub fn config(&self) -> SandboxConfig {
         self.config
+    }
+
+    /// Turns fault injection on or off (see [`SandboxConfig::fail_rate`]); clamped to `[0, 1]`.
+    pub fn set_fail_rate(&mut self, fail_rate: f64) {
+        self.config.fail_rate = clamp_rate(fail_rate);
+    }
+
+    /// Like [`handle`](Sandbox::handle), with fault injection: with probability
+    /// [`fail_rate`](SandboxConfig::fail_rate) a PingOne call (management or auth host; never
+    /// `/_sandbox/*`, never an `OPTIONS` preflight) is answered 503 `SERVICE_UNAVAILABLE` or
+    /// 429 `REQUEST_LIMITED` (`Retry-After: 1`) without acting, or acted on and then
+    /// [`Outcome::Dropped`], in equal parts. The faults come from their own stream seeded by
+    /// `seed`: the same seed, rate and calls give the same faults, and a 503 / 429 leaves the
+    /// engine exactly as it was (the next answers are those of a run without that call).
+    pub fn handle_with_faults(&mut self, req: &HttpRequest, now_ms: u64) -> Outcome {
+        match self.draw_fault(req) {
+            None => Outcome::Answer(self.handle(req, now_ms)),
+            Some(Fault::Drop) => Outcome::Dropped(self.handle(req, now_ms)),
+            Some(fault) => {
+                let error = match fault {
+                    Fault::Limited => P1Error::request_limited(RETRY_AFTER_SECS),
+                    _ => P1Error::service_unavailable(),
+                };
+                // The correlation id comes from the dice too: a call refused before acting leaves
+                // no trace in the engine, not even in its id stream.
+                let correlation_id = self.faults.uuid();
+                let mut resp = error.to_response(&correlation_id);
+                resp.headers.set("Correlation-Id", correlation_id);
+                // On the auth host an allowed browser origin can read the error, as any other.
+                if let Ok(incoming) = Incoming::parse(req) {
+                    if incoming.segments.first().is_some_and(|s| *s == self.engine.store.env.id) {
+                        if let Some(origin) = cors::allowed_origin(&self.engine.store, &incoming) {
+                            cors::decorate(&mut resp, &origin);
+                        }
+                    }
+                }
+                Outcome::Answer(resp)
+            }
+        }
+    }
+
+    /// Rolls the fault dice for a request that can fail (a PingOne call), if faults are on.
+    fn draw_fault(&mut self, req: &HttpRequest) -> Option<Fault> {
+        if self.config.fail_rate <= 0.0 || req.method == Method::Options {
+            return None;
+        }
+        let incoming = Incoming::parse(req).ok()?;
+        if incoming.segments.first().is_some_and(|s| s.as_str() == "_sandbox") {
+            return None;
+        }
+        if self.faults.unit() >= self.config.fail_rate {
+            return None;
+        }
+        Some(match self.faults.below(3) {
+            0 => Fault::Unavailable,
+            1 => Fault::Limited,
+            _ => Fault::Drop,
+        })
     }
 
     /// Answers one request as PingOne would. `now_ms` is the current time (unix epoch ms).
@@ -130,6 +246,15 @@ impl Sandbox {
         let mut resp = error.to_response(&correlation_id);
         resp.headers.set("Correlation-Id", correlation_id);
         resp
+    }
+}
+
+/// A probability in `[0, 1]` (NaN → 0).
+fn clamp_rate(rate: f64) -> f64 {
+    if rate.is_nan() {
+        0.0
+    } else {
+        rate.clamp(0.0, 1.0)
     }
 }
 

@@ -1,10 +1,10 @@
 //! `pingone-sandbox`: the PingOne emulator over HTTP on loopback.
 //!
 //! ```text
-//! pingone-sandbox --listen 127.0.0.1:0 [--latency-ms N] [--seed N] [--allow-origin ORIGIN ...]
+//! pingone-sandbox --listen 127.0.0.1:0 [--latency-ms N] [--seed N] [--fail-rate P] [--allow-origin ORIGIN ...]
 //! ```
 //! Prints one JSON line on stdout once listening:
-//! `{"base_url", "env_id", "worker_client_id", "worker_client_secret", "api_base", "auth_base"}`.
+//! `{"base_url", "env_id", "worker_client_id", "worker_client_secret", "api_base", "auth_base", "fail_rate"}`.
 
 use clap::Parser;
 use sandbox::server::{serve, ServerOptions};
@@ -25,6 +25,10 @@ struct Args {
     /// Seed of every id, secret and OTP (same seed, same answers).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Fault injection: the probability (0 to 1) that a PingOne call fails with a 503, a 429
+    /// (Retry-After: 1) or, after acting, a connection closed without a response.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fail_rate, allow_negative_numbers = true)]
+    fail_rate: f64,
     /// NOT PingOne behaviour, for browser tests only: answer CORS (with credentials) for this
     /// origin on every path, the management API included. Repeatable.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
@@ -35,6 +39,14 @@ struct Args {
     /// Do not log requests on stderr.
     #[arg(long)]
     quiet: bool,
+}
+
+/// A probability: a number from 0 to 1.
+fn parse_fail_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a probability between 0 and 1")),
+    }
 }
 
 #[tokio::main]
@@ -52,7 +64,7 @@ async fn run(args: Args) -> Result<(), String> {
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let sandbox = Sandbox::new(SandboxConfig { seed: args.seed, latency_ms: args.latency_ms });
+    let sandbox = Sandbox::new(SandboxConfig { seed: args.seed, latency_ms: args.latency_ms, fail_rate: args.fail_rate });
     let info = sandbox.info();
     let base_url = format!("http://{addr}");
     let ready = serde_json::json!({
@@ -62,6 +74,7 @@ async fn run(args: Args) -> Result<(), String> {
         "worker_client_secret": info.worker_client_secret,
         "api_base": format!("{base_url}/v1"),
         "auth_base": format!("{base_url}/{}", info.env_id),
+        "fail_rate": sandbox.config().fail_rate,
     });
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{ready}").and_then(|_| stdout.flush()).map_err(|e| format!("cannot write to stdout: {e}"))?;

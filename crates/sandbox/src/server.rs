@@ -5,17 +5,30 @@
 //! Not PingOne: `allow_origins` (the binary's `--allow-origin`) adds CORS for those origins on
 //! every path, management included, for browser tests only. PingOne's management API never
 //! answers CORS.
+//!
+//! Fault injection (`SandboxConfig::fail_rate`): the engine's [`Outcome::Dropped`] becomes a
+//! connection closed without any response, so the client sees a network error. [`serve`] does
+//! it cleanly: the handler marks the response [`DroppedResponse`] and the hyper service around
+//! the router turns the mark into a service error, on which hyper closes the connection before
+//! writing anything. Under another server (`axum::serve(listener, router(..))`) the marked
+//! response's body fails on its first read, which also makes hyper abort the connection.
 
 use crate::errors::P1Error;
-use crate::Sandbox;
-use axum::body::Body;
+use crate::{Outcome, Sandbox};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use hyper::body::Frame;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use pingone::http::{HttpRequest, HttpResponse, Method};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How the HTTP host behaves (everything else is the engine's).
@@ -62,6 +75,8 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
     let path = parts.uri.path().to_string();
     let origin = parts.headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_string);
     let extra_cors = origin.filter(|o| state.options.allow_origins.iter().any(|a| a.eq_ignore_ascii_case(o)));
+    // `Some(status the client will never see)` when fault injection drops the response.
+    let mut dropped: Option<u16> = None;
 
     let response = if parts.method == axum::http::Method::OPTIONS && extra_cors.is_some() {
         // A preflight for an `--allow-origin` origin: answered here, on any path.
@@ -107,7 +122,13 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
                         req.body = Some(text);
                     }
                     let now = now_ms();
-                    lock(&state.engine).handle(&req, now)
+                    match lock(&state.engine).handle_with_faults(&req, now) {
+                        Outcome::Answer(r) => r,
+                        Outcome::Dropped(lost) => {
+                            dropped = Some(lost.status);
+                            lost
+                        }
+                    }
                 }
             },
         }
@@ -124,10 +145,51 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
             response.headers.push("Vary", "Origin");
         }
     }
+    if let Some(lost) = dropped {
+        if state.options.log {
+            eprintln!("{} {} -> dropped after {lost} ({} ms)", parts.method, path, started.elapsed().as_millis());
+        }
+        return dropped_response();
+    }
     if state.options.log {
         eprintln!("{} {} -> {} ({} ms)", parts.method, path, response.status, started.elapsed().as_millis());
     }
     to_axum(response)
+}
+
+/// Marks a response that must not reach the client: [`serve`] closes the connection instead.
+#[derive(Debug, Clone, Copy)]
+pub struct DroppedResponse;
+
+/// The error that makes hyper close a connection without answering.
+#[derive(Debug)]
+struct ResponseDropped;
+
+impl std::fmt::Display for ResponseDropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("response dropped by fault injection")
+    }
+}
+
+impl std::error::Error for ResponseDropped {}
+
+/// A body whose first read fails: the fallback that aborts the connection under servers that
+/// do not look at [`DroppedResponse`].
+struct FailingBody;
+
+impl hyper::body::Body for FailingBody {
+    type Data = Bytes;
+    type Error = ResponseDropped;
+
+    fn poll_frame(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, ResponseDropped>>> {
+        Poll::Ready(Some(Err(ResponseDropped)))
+    }
+}
+
+fn dropped_response() -> Response {
+    let mut out = Response::new(Body::new(FailingBody));
+    out.extensions_mut().insert(DroppedResponse);
+    out
 }
 
 /// An error the HTTP layer answers itself, shaped and correlated like the engine's.
@@ -146,10 +208,50 @@ fn to_axum(r: HttpResponse) -> Response {
     out
 }
 
-/// Serves until Ctrl-C / SIGTERM.
+/// Serves HTTP/1.1 until Ctrl-C / SIGTERM (then lets open connections finish, at most 5 s).
+/// A response dropped by fault injection closes its connection without a byte.
 pub async fn serve(listener: tokio::net::TcpListener, engine: Arc<Mutex<Sandbox>>, options: ServerOptions) -> std::io::Result<()> {
     let local_addr = listener.local_addr()?;
-    axum::serve(listener, router(engine, options, local_addr)).with_graceful_shutdown(shutdown_signal()).await
+    let app = TowerToHyperService::new(router(engine, options, local_addr));
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let answer = hyper::service::Service::call(&app, req);
+        async move {
+            let response = answer.await.unwrap_or_else(|never| match never {});
+            match response.extensions().get::<DroppedResponse>() {
+                Some(_) => Err(ResponseDropped),
+                None => Ok(response),
+            }
+        }
+    });
+    let graceful = GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service.clone());
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    // A dropped response ends its connection with an error: nothing to report.
+                    let _ = connection.await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -63,7 +63,7 @@ async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &
 async fn start(options: ServerOptions) -> (SocketAddr, Arc<Mutex<Sandbox>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed: 1, latency_ms: options.latency_ms })));
+    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed: 1, latency_ms: options.latency_ms, ..SandboxConfig::default() })));
     let app = router(engine.clone(), options, addr);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -205,7 +205,7 @@ fn the_binary_prints_one_json_line_and_serves() {
     let stdout = child.stdout.take().expect("stdout");
     BufReader::new(stdout).read_line(&mut line).expect("one line");
     let ready: Value = serde_json::from_str(&line).expect("a JSON line");
-    let expected = Sandbox::new(SandboxConfig { seed: 7, latency_ms: 0 }).info();
+    let expected = Sandbox::new(SandboxConfig { seed: 7, ..SandboxConfig::default() }).info();
     assert_eq!(ready["env_id"], expected.env_id.as_str(), "the seed is honoured");
     assert_eq!(ready["worker_client_id"], expected.worker_client_id.as_str());
     assert_eq!(ready["worker_client_secret"], expected.worker_client_secret.as_str());
@@ -224,4 +224,180 @@ fn the_binary_prints_one_json_line_and_serves() {
     assert_eq!(reply.json()["issuer"], format!("{base}/{}/as", expected.env_id));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// What a raw HTTP/1.1 client sees: a response, or the connection closed without a byte.
+enum Wire {
+    Reply(Reply),
+    Closed,
+}
+
+async fn exchange(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Wire {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut msg = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        msg.push_str(&format!("{n}: {v}\r\n"));
+    }
+    msg.push_str(&format!("Content-Length: {}\r\n\r\n{}", body.map_or(0, str::len), body.unwrap_or("")));
+    stream.write_all(msg.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    match stream.read_to_end(&mut raw).await {
+        Ok(_) if raw.is_empty() => Wire::Closed,
+        Ok(_) => Wire::Reply(parse_reply(&raw)),
+        // A reset is a network error too, as long as nothing was received.
+        Err(_) if raw.is_empty() => Wire::Closed,
+        Err(e) => panic!("a partial response ({} bytes) then {e}", raw.len()),
+    }
+}
+
+/// The engine behind `sandbox::server::serve` (the binary's loop), with faults.
+async fn start_served(fail_rate: f64) -> (SocketAddr, Arc<Mutex<Sandbox>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed: 3, fail_rate, ..SandboxConfig::default() })));
+    let served = engine.clone();
+    tokio::spawn(async move {
+        let _ = sandbox::server::serve(listener, served, ServerOptions::default()).await;
+    });
+    (addr, engine)
+}
+
+fn worker_basic(engine: &Mutex<Sandbox>) -> String {
+    let info = engine.lock().unwrap().info();
+    format!("Basic {}", STANDARD.encode(format!("{}:{}", info.worker_client_id, info.worker_client_secret)))
+}
+
+#[tokio::test]
+async fn faults_over_http_503_429_or_a_closed_connection() {
+    let (addr, engine) = start_served(1.0).await;
+    let env = engine.lock().unwrap().info().env_id;
+    let (mut unavailable, mut limited, mut closed) = (0, 0, 0);
+    for _ in 0..60 {
+        match exchange(addr, "GET", &format!("/{env}/as/jwks"), &[], None).await {
+            Wire::Closed => closed += 1,
+            Wire::Reply(r) => {
+                let body = r.json();
+                assert_eq!(r.header("content-type"), Some("application/json"));
+                assert_eq!(body["id"].as_str(), r.header("correlation-id"), "the error id is the Correlation-Id");
+                match r.status {
+                    503 => {
+                        assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
+                        unavailable += 1;
+                    }
+                    429 => {
+                        assert_eq!(body["code"], "REQUEST_LIMITED");
+                        assert_eq!(r.header("retry-after"), Some("1"), "Retry-After in seconds");
+                        limited += 1;
+                    }
+                    s => panic!("fail_rate 1 answered {s}: {}", r.body),
+                }
+            }
+        }
+    }
+    assert!(unavailable >= 8 && limited >= 8 && closed >= 8, "503: {unavailable}, 429: {limited}, closed: {closed}");
+    // Not PingOne calls: never faulted.
+    for _ in 0..10 {
+        let Wire::Reply(r) = exchange(addr, "GET", "/_sandbox/outbox", &[], None).await else { panic!("the outbox was dropped") };
+        assert_eq!(r.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_create_happened_and_a_client_can_adopt_it() {
+    let (addr, engine) = start_served(0.0).await;
+    let env = engine.lock().unwrap().info().env_id;
+    let basic = worker_basic(&engine);
+    let Wire::Reply(r) = exchange(
+        addr,
+        "POST",
+        &format!("/{env}/as/token"),
+        &[("Authorization", &basic), ("Content-Type", "application/x-www-form-urlencoded")],
+        Some("grant_type=client_credentials"),
+    )
+    .await
+    else {
+        panic!("no faults yet")
+    };
+    let bearer = format!("Bearer {}", r.json()["access_token"].as_str().unwrap());
+    engine.lock().unwrap().set_fail_rate(1.0);
+    // Create populations until one create is dropped: the 503 / 429 ones did nothing.
+    let mut dropped_name = None;
+    for i in 0..40 {
+        let name = format!("Pop {i}");
+        let body = format!(r#"{{"name":"{name}"}}"#);
+        let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+        match exchange(addr, "POST", &format!("/v1/environments/{env}/populations"), &headers, Some(&body)).await {
+            Wire::Closed => {
+                dropped_name = Some(name);
+                break;
+            }
+            Wire::Reply(r) => assert!(matches!(r.status, 429 | 503), "{}", r.status),
+        }
+    }
+    let name = dropped_name.expect("a create was dropped");
+    engine.lock().unwrap().set_fail_rate(0.0);
+    let Wire::Reply(list) =
+        exchange(addr, "GET", &format!("/v1/environments/{env}/populations"), &[("Authorization", &bearer)], None).await
+    else {
+        panic!("faults are off")
+    };
+    let names: Vec<String> =
+        list.json()["_embedded"]["populations"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["Default".to_string(), name.clone()], "only the dropped create acted");
+    let filter = format!("/v1/environments/{env}/populations?filter=name%20eq%20%22{}%22", name.replace(' ', "%20"));
+    let Wire::Reply(found) = exchange(addr, "GET", &filter, &[("Authorization", &bearer)], None).await else { panic!("faults are off") };
+    assert_eq!(found.json()["count"], 1);
+}
+
+#[tokio::test]
+async fn a_plain_axum_server_also_closes_the_connection_of_a_dropped_response() {
+    // `router()` under `axum::serve` (no service-error path): the failing body aborts it.
+    let (addr, engine) = start(ServerOptions::default()).await;
+    engine.lock().unwrap().set_fail_rate(1.0);
+    let env = engine.lock().unwrap().info().env_id;
+    let mut closed = 0;
+    for _ in 0..30 {
+        match exchange(addr, "GET", &format!("/{env}/as/jwks"), &[], None).await {
+            Wire::Closed => closed += 1,
+            Wire::Reply(r) => assert!(matches!(r.status, 429 | 503), "{}", r.status),
+        }
+    }
+    assert!(closed > 0, "some responses were dropped");
+}
+
+#[test]
+fn the_binary_takes_a_fail_rate_and_prints_it() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--fail-rate", "0.25", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("one line");
+    let ready: Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(ready["fail_rate"], 0.25);
+    let _ = child.kill();
+    let _ = child.wait();
+    for bad in ["1.5", "-0.1", "NaN", "often"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-sandbox"))
+            .args(["--listen", "127.0.0.1:0", "--fail-rate", bad])
+            .output()
+            .expect("the binary runs");
+        assert!(!out.status.success(), "--fail-rate {bad} is refused");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("probability"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--seed", "7", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            let mut line = String::new();
+            BufReader::new(c.stdout.take().expect("stdout")).read_line(&mut line)?;
+            let _ = c.kill();
+            let _ = c.wait();
+            Ok(line)
+        })
+        .expect("the binary starts");
+    assert_eq!(serde_json::from_str::<Value>(&out).expect("JSON")["fail_rate"], 0.0, "off by default");
 }

@@ -1,13 +1,15 @@
 //! Property: whatever is thrown at the engine (methods, paths under real and unknown
 //! environments with `..`, `%2f` and friends, headers, bodies; with and without a valid worker
-//! token), it never panics, never answers 5xx, and every error is a PingOne-shaped JSON body.
+//! token), it never panics, never answers 5xx, every error is a PingOne-shaped JSON body, and
+//! every error code is one of `sandbox::errors::EMITTED_*`. With fault injection on, the only
+//! additions are 503 / 429 bodies and dropped responses.
 
 mod common;
 
 use common::basic;
 use pingone::http::{HttpRequest, HttpResponse, Method};
 use proptest::prelude::*;
-use sandbox::{Sandbox, SandboxConfig};
+use sandbox::{Outcome, Sandbox, SandboxConfig};
 use serde_json::Value;
 
 const METHODS: [Method; 7] = [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete, Method::Options, Method::Head];
@@ -233,11 +235,18 @@ fn check(req: &HttpRequest, resp: &HttpResponse) -> Result<(), TestCaseError> {
         let html = resp.headers.get("content-type").is_some_and(|c| c.starts_with("text/html"));
         prop_assert!(resp.body.is_empty() || html || serde_json::from_str::<Value>(&resp.body).is_ok(), "{}", resp.body);
     }
+    let (p1, oauth) = common::emitted_codes(resp);
+    for c in &p1 {
+        prop_assert!(sandbox::errors::EMITTED_ERROR_CODES.contains(&c.as_str()), "unlisted code {c}: {}", resp.body);
+    }
+    for e in &oauth {
+        prop_assert!(sandbox::errors::EMITTED_OAUTH_ERRORS.contains(&e.as_str()), "unlisted OAuth error {e}: {}", resp.body);
+    }
     Ok(())
 }
 
 fn prepared(seed: u64) -> (Sandbox, String) {
-    let mut sb = Sandbox::new(SandboxConfig { seed, latency_ms: 0 });
+    let mut sb = Sandbox::new(SandboxConfig { seed, ..SandboxConfig::default() });
     let info = sb.info();
     let req = HttpRequest::new(Method::Post, format!("https://auth.pingone.com/{}/as/token", info.env_id))
         .header("Authorization", basic(&info.worker_client_id, &info.worker_client_secret))
@@ -278,6 +287,29 @@ proptest! {
         let resp = sb.handle(&req, common::T0);
         prop_assert_eq!(resp.status, 401, "{} {}: {}", req.method, req.url, resp.body);
         check(&req, &resp)?;
+    }
+
+    #[test]
+    fn faults_only_add_503_429_and_drops(seed in 0u64..4, rate in 0.0f64..=1.0, requests in prop::collection::vec(random_request(), 1..10)) {
+        let (mut sb, token) = prepared(seed);
+        sb.set_fail_rate(rate);
+        let info = sb.info();
+        let mut now = common::T0;
+        for r in &requests {
+            let req = build(r, &info.env_id, &token, (&info.worker_client_id, &info.worker_client_secret));
+            now += 1_000;
+            match sb.handle_with_faults(&req, now) {
+                Outcome::Dropped(lost) => check(&req, &lost)?,
+                Outcome::Answer(resp) if resp.status == 503 || resp.status == 429 => {
+                    let body: Value = serde_json::from_str(&resp.body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let expected = if resp.status == 503 { "SERVICE_UNAVAILABLE" } else { "REQUEST_LIMITED" };
+                    prop_assert_eq!(body["code"].as_str(), Some(expected));
+                    prop_assert_eq!(body["id"].as_str(), resp.headers.get("correlation-id"));
+                    prop_assert_eq!(resp.status == 429, resp.headers.get("retry-after").is_some());
+                }
+                Outcome::Answer(resp) => check(&req, &resp)?,
+            }
+        }
     }
 
     #[test]

@@ -1,13 +1,19 @@
 //! The workflow as data: 21 [`Step`]s (0 worker token, then PingOne's documented calls 1-20),
 //! each with its documented number, phase, title, dependencies, a request builder from state
 //! and a response applier into state. The UI, the runner, the curl export and the tests all
-//! read this one list.
+//! read this one list. Around it: the look-up that adopts an object whose create answer was
+//! lost ([`build_lookup`]) and the clean-up plan that deletes what the run created
+//! ([`cleanup_plan`]).
 
+mod adopt;
+mod cleanup;
 mod dag;
 mod input;
 mod state;
 mod steps;
 
+pub use adopt::{apply_lookup, build_lookup, creates_object, Adoption};
+pub use cleanup::{cleanup_plan, Cleaned, CleanupItem, CleanupTarget};
 pub use dag::{critical_path, validate, DagError, Progress, StepStatus};
 pub use input::{is_e164, is_email, is_policy_name, is_uuid, validate_config, FieldError};
 pub use state::{Created, Endpoints, Secrets, WorkflowConfig, WorkflowState};
@@ -15,6 +21,7 @@ pub use state::{Created, Endpoints, Secrets, WorkflowConfig, WorkflowState};
 use crate::error::ApiError;
 use crate::flow::FlowStatus;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::retry::Idempotency;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -74,6 +81,20 @@ impl StepId {
     }
     pub fn step(self) -> &'static Step {
         &STEPS[self as usize]
+    }
+    /// Whether sending the step's request twice can do harm: creates are looked up first
+    /// ([`build_lookup`]), sign-on actions and the code exchange are never repeated.
+    pub fn idempotency(self) -> Idempotency {
+        match self {
+            CheckUsernamePassword | CheckOtp | ExchangeCode => Idempotency::Once,
+            id if creates_object(id) => Idempotency::Create,
+            _ => Idempotency::Idempotent,
+        }
+    }
+    /// True for management API calls: they carry the worker token, and a 401 renews it once
+    /// ([`crate::worker_token::on_management_status`]).
+    pub fn is_management(self) -> bool {
+        self.step().endpoint.contains("{api}")
     }
 }
 

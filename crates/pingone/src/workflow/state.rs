@@ -89,6 +89,24 @@ impl WorkflowConfig {
         format!("{}/{}", self.endpoints.auth_root.trim_end_matches('/'), self.environment_id)
     }
 
+    /// `{auth}/{envId}/as` through the configured auth root: the ID token issuer when that root
+    /// is PingOne's own host or the sandbox. Behind the proxy the issuer stays PingOne's
+    /// ([`crate::Region::issuer`]), while this is where its documents are fetched.
+    pub fn issuer(&self) -> String {
+        format!("{}/as", self.auth_base())
+    }
+
+    /// The discovery document, fetched through the configured auth root.
+    pub fn discovery_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.issuer())
+    }
+
+    /// The JWKS, fetched through the configured auth root (a proxied run cannot follow the
+    /// discovery document's `jwks_uri`, which names PingOne's host).
+    pub fn jwks_url(&self) -> String {
+        format!("{}/jwks", self.issuer())
+    }
+
     pub fn worker_auth_base(&self) -> String {
         let env = self.worker_environment_id.as_deref().unwrap_or(&self.environment_id);
         format!("{}/{}", self.endpoints.auth_root.trim_end_matches('/'), env)
@@ -115,6 +133,30 @@ pub struct Created {
     pub device_status: Option<String>,
     /// When the worker token expires (epoch ms).
     pub worker_token_expires_at_ms: Option<u64>,
+    /// When the worker token was obtained (epoch ms).
+    #[serde(default)]
+    pub worker_token_obtained_at_ms: Option<u64>,
+}
+
+impl Created {
+    /// The objects this run created in PingOne and has not deleted, as `(what, id)`, in
+    /// creation order. Empty once clean-up has finished.
+    pub fn object_ids(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("application", &self.application_id),
+            ("grant", &self.grant_id),
+            ("sign-on policy", &self.sign_on_policy_id),
+            ("LOGIN action", &self.login_action_id),
+            ("MFA action", &self.mfa_action_id),
+            ("sign-on policy assignment", &self.sign_on_policy_assignment_id),
+            ("population", &self.population_id),
+            ("user", &self.user_id),
+            ("MFA device", &self.device_id),
+        ]
+        .into_iter()
+        .filter_map(|(what, id)| id.as_deref().map(|id| (what, id)))
+        .collect()
+    }
 }
 
 /// Secrets of a run: in memory only. `WorkflowState` skips this on serialisation.
@@ -156,6 +198,13 @@ impl WorkflowState {
             selected_device_id: None,
             secrets: Secrets { worker_secret, password, ..Secrets::default() },
         }
+    }
+
+    /// The worker token's lifetime, once step 0 has run.
+    pub fn worker_token_lifetime(&self) -> Option<crate::worker_token::WorkerTokenLifetime> {
+        let expires_at_ms = self.created.worker_token_expires_at_ms?;
+        let obtained_at_ms = self.created.worker_token_obtained_at_ms.unwrap_or(expires_at_ms);
+        Some(crate::worker_token::WorkerTokenLifetime { obtained_at_ms, expires_at_ms })
     }
 
     /// Forgets the sign-on part (steps 14-20) so a new sign-on can start with the same objects.

@@ -83,7 +83,9 @@ pub(super) fn build_worker_token(s: &WorkflowState) -> Result<Planned, BuildErro
 
 pub(super) fn apply_worker_token(s: &mut WorkflowState, r: &HttpResponse, now_ms: u64) -> Result<Applied, StepError> {
     let t: TokenResponse = expect(r, &[200])?;
-    s.created.worker_token_expires_at_ms = Some(now_ms.saturating_add(t.expires_in.saturating_mul(1000)));
+    let lifetime = crate::worker_token::WorkerTokenLifetime::of(&t, now_ms);
+    s.created.worker_token_expires_at_ms = Some(lifetime.expires_at_ms);
+    s.created.worker_token_obtained_at_ms = Some(lifetime.obtained_at_ms);
     s.secrets.worker_token = Some(t.access_token);
     Ok(Applied::Done)
 }

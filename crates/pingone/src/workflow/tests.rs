@@ -90,3 +90,11 @@ fn progress_follows_the_dag() {
     p.set(StepId::CheckOtp, StepStatus::Skipped);
     assert!(!p.is_complete());
 }
+
+#[test]
+fn idempotency_and_management_calls_per_step() {
+    let numbers = |f: &dyn Fn(StepId) -> bool| STEPS.iter().filter(|s| f(s.id)).map(|s| s.number()).collect::<Vec<u8>>();
+    assert_eq!(numbers(&|id| id.idempotency() == Idempotency::Create), [1, 4, 5, 6, 7, 8, 9, 10, 13]);
+    assert_eq!(numbers(&|id| id.idempotency() == Idempotency::Once), [16, 17, 20], "single-use inputs: password try, OTP, code");
+    assert_eq!(numbers(&|id| id.is_management()), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 19]);
+}

@@ -1,6 +1,8 @@
 //! A synchronous driver that runs the workflow from `pingone::workflow::STEPS` against the
 //! sandbox engine, the way the app's runner does (DAG waves, cookies, OTP from the outbox).
 #![allow(dead_code)]
+// RunError carries the step's whole error (PingOne's body), as the library's errors do.
+#![allow(clippy::result_large_err)]
 
 use pingone::http::{CookieJar, HttpRequest, HttpResponse};
 use pingone::oauth::{pkce_challenge_from_digest, pkce_verifier, random_token, AuthorizeSecrets};
@@ -42,7 +44,7 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(seed: u64) -> Harness {
-        let sandbox = Sandbox::new(SandboxConfig { seed, latency_ms: 0 });
+        let sandbox = Sandbox::new(SandboxConfig { seed, ..SandboxConfig::default() });
         let info = sandbox.info();
         let endpoints = Endpoints {
             api_base: "https://api.pingone.com/v1".into(),
@@ -70,7 +72,22 @@ impl Harness {
         response
     }
 
-    fn authorize_secrets(&self) -> AuthorizeSecrets {
+    /// Like [`send`](Harness::send), through the sandbox's fault injection (see
+    /// `SandboxConfig::fail_rate`): `None` when the response was lost after PingOne acted.
+    pub fn send_with_faults(&mut self, step: StepId, mut request: HttpRequest) -> Option<HttpResponse> {
+        let path = url::Url::parse(&request.url).map(|u| u.path().to_string()).unwrap_or_default();
+        if let Some(cookie) = self.jar.header_for(&path) {
+            request.headers.set("Cookie", cookie);
+        }
+        self.now_ms += 7;
+        let response = self.sandbox.handle_with_faults(&request, self.now_ms).into_response()?;
+        self.jar.store_from(&response, &path);
+        self.exchanges.push(Exchange { step, request, response: response.clone() });
+        Some(response)
+    }
+
+    /// Makes PKCE, `state` and `nonce` for an authorize request, as the app does with WebCrypto.
+    pub fn authorize_secrets(&self) -> AuthorizeSecrets {
         let seed = self.exchanges.len() as u8;
         let verifier = pkce_verifier(&[seed.wrapping_add(1); 32]).expect("32 bytes");
         let code_challenge = pkce_challenge_from_digest(&Sha256::digest(verifier.expose().as_bytes()));

@@ -222,6 +222,7 @@ impl Engine {
 
     pub(super) fn list_grants(&self, h: &Hrefs, req: &Incoming<'_>, app_id: &str) -> Result<HttpResponse> {
         self.find_application(app_id)?;
+        Filter::refuse(req)?;
         let items = self.store.grants.iter().filter(|g| g.application_id == app_id).map(|g| self.grant_json(h, g)).collect();
         entity_array(req, h.at(&format!("/applications/{app_id}/grants")), "grants", items)
     }
@@ -316,6 +317,7 @@ impl Engine {
 
     pub(super) fn list_assignments(&self, h: &Hrefs, req: &Incoming<'_>, app_id: &str) -> Result<HttpResponse> {
         self.find_application(app_id)?;
+        Filter::refuse(req)?;
         let mut list: Vec<&SignOnPolicyAssignment> = self.store.assignments.iter().filter(|s| s.application_id == app_id).collect();
         list.sort_by_key(|s| s.priority);
         let items = list.into_iter().map(|s| self.assignment_json(h, s)).collect();

@@ -261,10 +261,23 @@ impl Filter {
         };
         let value = value.trim();
         let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).ok_or_else(|| bad("the value must be a quoted string"))?;
+        let value = unescape(value).ok_or_else(|| bad("one `attribute op \"value\"` comparison only (no `and` / `or`)"))?;
         if !attributes.iter().any(|a| a.eq_ignore_ascii_case(attribute)) {
             return Err(bad(&format!("attribute `{attribute}` cannot be filtered on")));
         }
-        Ok(Some(Filter { attribute: attribute.to_ascii_lowercase(), op, value: value.replace("\\\"", "\"") }))
+        Ok(Some(Filter { attribute: attribute.to_ascii_lowercase(), op, value }))
+    }
+
+    /// For collections PingOne documents no `filter` on: a `filter` is refused (400) rather
+    /// than ignored, so a client never mistakes the whole list for the matches.
+    fn refuse(req: &Incoming<'_>) -> Result<(), P1Error> {
+        match req.query_param("filter") {
+            None => Ok(()),
+            Some(_) => Err(P1Error::invalid_one(
+                Detail::invalid("filter", "This collection does not support filter; list it and match the items yourself.")
+                    .with("allowedValues", Vec::<Value>::new()),
+            )),
+        }
     }
 
     /// Whether an object passes, given its value for the filtered attribute (case-insensitive,
@@ -277,6 +290,21 @@ impl Filter {
             FilterOp::Sw => actual.starts_with(&wanted),
         }
     }
+}
+
+/// The inside of a SCIM string literal: `\"` and `\\` unescaped; `None` when an unescaped `"`
+/// shows that the text holds more than one value (a compound filter).
+fn unescape(quoted: &str) -> Option<String> {
+    let mut out = String::with_capacity(quoted.len());
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next().unwrap_or('\\')),
+            '"' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// An `EntityArray`: `{_links, _embedded: {key: [...]}, count, size}`, honouring `?limit=`.

@@ -156,6 +156,7 @@ impl Engine {
 
     pub(super) fn list_actions(&self, h: &Hrefs, req: &Incoming<'_>, policy_id: &str) -> Result<HttpResponse> {
         self.find_policy(policy_id)?;
+        Filter::refuse(req)?;
         let mut list: Vec<&SignOnPolicyAction> = self.store.actions.iter().filter(|a| a.policy_id == policy_id).collect();
         list.sort_by_key(|a| a.priority);
         let items = list.into_iter().map(|a| self.action_json(h, a)).collect();
@@ -322,6 +323,7 @@ impl Engine {
     }
 
     pub(super) fn list_device_policies(&self, h: &Hrefs, req: &Incoming<'_>) -> Result<HttpResponse> {
+        Filter::refuse(req)?;
         let items = self.store.device_policies.iter().map(|p| self.device_policy_json(h, p)).collect();
         entity_array(req, h.at("/deviceAuthenticationPolicies"), "deviceAuthenticationPolicies", items)
     }
@@ -358,6 +360,7 @@ impl Engine {
     }
 
     pub(super) fn list_password_policies(&self, h: &Hrefs, req: &Incoming<'_>) -> Result<HttpResponse> {
+        Filter::refuse(req)?;
         let mut v = self.password_policy_json();
         put_opt(&mut v, "_links", Some(links(&[("self", h.at(&format!("/passwordPolicies/{}", self.store.password_policy.id)))])));
         entity_array(req, h.at("/passwordPolicies"), "passwordPolicies", vec![v])

@@ -133,12 +133,14 @@ impl Engine {
     }
 
     pub(super) fn list_populations(&self, h: &Hrefs, req: &Incoming<'_>) -> Result<HttpResponse> {
-        let filter = Filter::from_query(req, &["name"])?;
+        // The spec: "a SCIM filter for a population ID or population name ... Only the id and
+        // name parameters are supported".
+        let filter = Filter::from_query(req, &["id", "name"])?;
         let items = self
             .store
             .populations
             .iter()
-            .filter(|p| filter.as_ref().is_none_or(|f| f.accepts(|_| Some(p.name.clone()))))
+            .filter(|p| filter.as_ref().is_none_or(|f| f.accepts(|attr| Some(if attr == "id" { p.id.clone() } else { p.name.clone() }))))
             .map(|p| self.population_json(h, p))
             .collect();
         entity_array(req, h.at("/populations"), "populations", items)
@@ -477,6 +479,7 @@ impl Engine {
 
     pub(super) fn list_devices(&self, h: &Hrefs, req: &Incoming<'_>, user_id: &str) -> Result<HttpResponse> {
         self.find_user(user_id)?;
+        Filter::refuse(req)?;
         let items = self.store.devices.iter().filter(|d| d.user_id == user_id).map(|d| self.device_json(h, d)).collect();
         entity_array(req, h.at(&format!("/users/{user_id}/devices")), "devices", items)
     }

@@ -27,6 +27,8 @@ pub struct Client {
     pub now: u64,
     pub jar: CookieJar,
     pub token: String,
+    /// Every error code met so far (each checked against `sandbox::errors::EMITTED_*`).
+    pub seen_codes: std::collections::BTreeSet<String>,
 }
 
 /// What `provision` created.
@@ -93,9 +95,9 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 impl Client {
     pub fn new(seed: u64) -> Client {
-        let sb = Sandbox::new(SandboxConfig { seed, latency_ms: 0 });
+        let sb = Sandbox::new(SandboxConfig { seed, ..SandboxConfig::default() });
         let info = sb.info();
-        let mut c = Client { sb, info, now: T0, jar: CookieJar::new(), token: String::new() };
+        let mut c = Client { sb, info, now: T0, jar: CookieJar::new(), token: String::new(), seen_codes: Default::default() };
         c.token = c.worker_token();
         c
     }
@@ -121,14 +123,41 @@ impl Client {
         self.now += 5;
         let resp = self.sb.handle(&req, self.now);
         assert!(resp.headers.get("correlation-id").is_some(), "every response has a Correlation-Id");
+        self.note(&resp);
         self.jar.store_from(&resp, &path);
         resp
+    }
+
+    /// Checks that the response's error codes are all listed, and remembers them.
+    fn note(&mut self, resp: &HttpResponse) {
+        assert_codes_listed(resp);
+        let (p1, oauth) = emitted_codes(resp);
+        self.seen_codes.extend(p1.into_iter().chain(oauth));
+    }
+
+    /// Sends through `handle_with_faults` with the cookie jar; cookies of a dropped response are
+    /// lost with it.
+    pub fn send_faulty(&mut self, mut req: HttpRequest) -> sandbox::Outcome {
+        let path = url::Url::parse(&req.url).map(|u| u.path().to_string()).unwrap_or_default();
+        if let Some(cookie) = self.jar.header_for(&path) {
+            req.headers.set("Cookie", cookie);
+        }
+        self.now += 5;
+        let outcome = self.sb.handle_with_faults(&req, self.now);
+        if let Some(resp) = outcome.response() {
+            assert!(resp.headers.get("correlation-id").is_some(), "every response has a Correlation-Id");
+            self.note(resp);
+            self.jar.store_from(resp, &path);
+        }
+        outcome
     }
 
     /// Sends without cookies.
     pub fn send_bare(&mut self, req: HttpRequest) -> HttpResponse {
         self.now += 5;
-        self.sb.handle(&req, self.now)
+        let resp = self.sb.handle(&req, self.now);
+        self.note(&resp);
+        resp
     }
 
     pub fn worker_token(&mut self) -> String {
@@ -334,5 +363,52 @@ impl Client {
         let r = self.resume(&flow_id);
         assert_eq!(r.status, 200, "{}", r.body);
         body(&r)["authorizeResponse"]["code"].as_str().unwrap().to_string()
+    }
+}
+
+/// Every error code a response carries, as `(p1_codes, oauth_errors)`: a P1Error's `code` and
+/// `details[].code`, a FAILED flow's `error.code`, an OAuth body's `error`, and the `error`
+/// parameter of an authorization response (Location query or fragment, or form_post HTML).
+pub fn emitted_codes(r: &HttpResponse) -> (Vec<String>, Vec<String>) {
+    let (mut p1, mut oauth) = (Vec::new(), Vec::new());
+    if let Ok(v) = serde_json::from_str::<Value>(&r.body) {
+        if let Some(c) = v["code"].as_str().filter(|_| r.status >= 400) {
+            p1.push(c.to_string());
+        }
+        for d in v["details"].as_array().into_iter().flatten() {
+            if let Some(c) = d["code"].as_str() {
+                p1.push(c.to_string());
+            }
+        }
+        match &v["error"] {
+            Value::String(e) => oauth.push(e.clone()),
+            Value::Object(flow_error) => p1.extend(flow_error.get("code").and_then(Value::as_str).map(str::to_string)),
+            _ => {}
+        }
+    }
+    if let Some(location) = r.headers.get("location") {
+        if let Ok(u) = url::Url::parse(location) {
+            let fragment = u.fragment().unwrap_or("").to_string();
+            let pairs = u
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .chain(url::form_urlencoded::parse(fragment.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())));
+            oauth.extend(pairs.filter(|(k, _)| k == "error").map(|(_, v)| v));
+        }
+    }
+    if let Some(rest) = r.body.split("name=\"error\" value=\"").nth(1) {
+        oauth.extend(rest.split('"').next().map(str::to_string));
+    }
+    (p1, oauth)
+}
+
+/// Panics when a response carries a code missing from `sandbox::errors::EMITTED_*`.
+pub fn assert_codes_listed(r: &HttpResponse) {
+    let (p1, oauth) = emitted_codes(r);
+    for c in &p1 {
+        assert!(sandbox::errors::EMITTED_ERROR_CODES.contains(&c.as_str()), "{c} is emitted but not in EMITTED_ERROR_CODES: {}", r.body);
+    }
+    for e in &oauth {
+        assert!(sandbox::errors::EMITTED_OAUTH_ERRORS.contains(&e.as_str()), "{e} is emitted but not in EMITTED_OAUTH_ERRORS: {}", r.body);
     }
 }

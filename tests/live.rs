@@ -1,0 +1,131 @@
+//! Live mode over real HTTP: the app, in headless Chromium, runs the whole workflow with the
+//! gloo-net transport through `pingone-proxy` to `pingone-sandbox`, both on loopback and on
+//! other ports than the page (cross-origin: CORS with credentials, the flow's cookies rewritten
+//! by the proxy, redirects relayed as headers).
+//!
+//! `scripts/test.sh` starts both servers and passes their URLs and the sandbox tenant in at
+//! compile time (`WORKBENCH_LIVE_*`); without them the test fails and says how to run it.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use leptos::prelude::*;
+use pingone::oauth::decode_jwt;
+use pingone::workflow::{StepId, StepStatus, STEPS};
+use support::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use workbench::state::{LiveSettings, Mode};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+struct Stack {
+    proxy: &'static str,
+    sandbox: &'static str,
+    env_id: &'static str,
+    worker_id: &'static str,
+    worker_secret: &'static str,
+}
+
+fn stack() -> Stack {
+    let missing = "run through scripts/test.sh wasm, which starts pingone-sandbox and pingone-proxy";
+    Stack {
+        proxy: option_env!("WORKBENCH_LIVE_PROXY").expect(missing),
+        sandbox: option_env!("WORKBENCH_LIVE_SANDBOX").expect(missing),
+        env_id: option_env!("WORKBENCH_LIVE_ENV_ID").expect(missing),
+        worker_id: option_env!("WORKBENCH_LIVE_WORKER_ID").expect(missing),
+        worker_secret: option_env!("WORKBENCH_LIVE_WORKER_SECRET").expect(missing),
+    }
+}
+
+/// The newest OTP the sandbox "sent" (its outbox, read cross-origin like a person reads email).
+async fn newest_otp(sandbox: &str) -> String {
+    let resp = gloo_net::http::Request::get(&format!("{sandbox}/_sandbox/outbox")).send().await.expect("outbox reachable");
+    let list: Vec<serde_json::Value> = resp.json().await.expect("outbox is JSON");
+    list.last().and_then(|m| m["otp"].as_str()).expect("an OTP was sent").to_string()
+}
+
+fn dump(m: &Mounted) -> Vec<(u8, StepStatus, Option<String>)> {
+    STEPS.iter().map(|s| (s.number(), status(&m.store, s.id), m.store.run_of(s.id).error.map(|e| e.one_line()))).collect()
+}
+
+#[wasm_bindgen_test]
+async fn live_mode_runs_the_whole_workflow_through_the_proxy_cross_origin() {
+    let st = stack();
+    let m = mount_workbench(options(41));
+    // Switch with the header's radio, as a person would; the live form appears.
+    let live_radio = one(&m.host, "input[name=mode][value=live]");
+    live_radio.dyn_ref::<web_sys::HtmlInputElement>().unwrap().click();
+    assert!(wait_until(2_000.0, || m.store.mode.get_untracked() == Mode::Live).await);
+    sleep(20).await;
+    assert!(find_button(&m.host, "Run all").is_some());
+    let form = one(&m.host, ".live-form");
+    type_into(&one(&form, "#f-environment_id"), st.env_id);
+    type_into(&one(&form, "#f-worker_client_id"), st.worker_id);
+    type_into(&one(&form, "#f-worker_secret"), st.worker_secret);
+    type_into(&one(&form, "#f-proxy"), st.proxy);
+    sleep(10).await;
+    assert_eq!(m.store.live.get_untracked(), LiveSettings { region: pingone::Region::Na, proxy_base: st.proxy.into() });
+    assert!(m.store.proxy_error.get_untracked().is_none());
+
+    // Run all goes until the OTP: in live mode nobody reads the user's mailbox for them.
+    click(&button(&m.host, "Run all"));
+    assert!(
+        wait_until(30_000.0, || status(&m.store, StepId::CheckOtp) == StepStatus::NeedsInput).await,
+        "Run all did not reach the OTP prompt: {:?}",
+        dump(&m)
+    );
+    // Every call went to the proxy, none to PingOne's hosts or the sandbox directly.
+    for e in m.store.transcript.get_untracked() {
+        assert!(e.request.url.starts_with(&format!("{}/na/", st.proxy)), "{}", e.request.url);
+    }
+    let otp = newest_otp(st.sandbox).await;
+    let otp_form = one(&m.host, "form[aria-label='Enter the one-time passcode']");
+    type_into(&one(&otp_form, "#otp"), &otp);
+    submit(&otp_form);
+    assert!(wait_until(30_000.0, || m.store.complete.get_untracked()).await, "not complete: {:?}", dump(&m));
+
+    let (tokens, app, nonce) = m.store.wf.with_untracked(|s| {
+        (
+            s.secrets.tokens.clone().expect("tokens"),
+            s.created.application_id.clone().expect("app id"),
+            s.secrets.authorize.as_ref().map(|a| a.nonce.clone()).expect("nonce"),
+        )
+    });
+    let id = decode_jwt(tokens.id_token.as_ref().expect("an ID token").expose()).expect("decodable");
+    assert_eq!(id.claims["aud"], app);
+    assert_eq!(id.claims["nonce"], nonce);
+    assert!(text(&m.host).contains("Decoded ID token"));
+    // The flow cookies made it through the proxy: steps 16-18 were accepted by the flow API,
+    // which refuses calls without the flow's cookies.
+    assert_eq!(status(&m.store, StepId::Resume), StepStatus::Done);
+}
+
+#[wasm_bindgen_test]
+async fn each_mode_keeps_its_own_run() {
+    let m = mount_workbench(options(42));
+    click(&button(&m.host, "Step"));
+    assert!(wait_until(10_000.0, || status(&m.store, StepId::WorkerToken) == StepStatus::Done).await, "{:?}", dump(&m));
+    let sandbox_env = m.store.wf.with_untracked(|s| s.config.environment_id.clone());
+    m.store.switch_mode(Mode::Live);
+    sleep(10).await;
+    assert_eq!(status(&m.store, StepId::WorkerToken), StepStatus::Ready);
+    assert!(m.store.wf.with_untracked(|s| s.config.environment_id.is_empty()));
+    assert!(m.store.transcript.with_untracked(|t| t.is_empty()));
+    // The sandbox inbox is a sandbox thing.
+    assert!(all(&m.host, ".inbox").is_empty());
+    type_into(&one(&m.host, "#f-environment_id"), "not-a-uuid");
+    sleep(10).await;
+    assert!(text(&m.host).contains("an environment id is a UUID"));
+    type_into(&one(&m.host, "#f-proxy"), "ftp://example.com");
+    sleep(10).await;
+    assert!(text(&m.host).contains("must start with http"));
+    m.store.switch_mode(Mode::Sandbox);
+    sleep(10).await;
+    assert_eq!(status(&m.store, StepId::WorkerToken), StepStatus::Done);
+    assert_eq!(m.store.wf.with_untracked(|s| s.config.environment_id.clone()), sandbox_env);
+    // And back: live mode kept what was typed.
+    m.store.switch_mode(Mode::Live);
+    sleep(10).await;
+    assert_eq!(m.store.wf.with_untracked(|s| s.config.environment_id.clone()), "not-a-uuid");
+}
