@@ -107,10 +107,11 @@ pub async fn verify_rs256(n: &str, e: &str, signing_input: &[u8], signature: &[u
     Ok(JsFuture::from(verdict).await.map_err(js_err)?.as_bool().unwrap_or(false))
 }
 
-/// HMAC-SHA1 (RFC 2104) through `crypto.subtle`: what RFC 6238 TOTP codes are computed with.
-pub async fn hmac_sha1(key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+/// HMAC (RFC 2104) with `hash` ("SHA-1", "SHA-256", "SHA-512") through `crypto.subtle`: what
+/// RFC 6238 TOTP codes are computed with.
+pub async fn hmac(hash: &str, key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let subtle = crypto()?.subtle();
-    let algorithm = js_object(&[("name", "HMAC".into()), ("hash", "SHA-1".into())])?;
+    let algorithm = js_object(&[("name", "HMAC".into()), ("hash", hash.into())])?;
     let usages = js_sys::Array::of1(&"sign".into());
     let raw = js_sys::Uint8Array::from(key);
     let key = subtle.import_key_with_object("raw", &raw, &algorithm, false, &usages).map_err(js_err)?;

@@ -57,6 +57,9 @@ impl SecretValues {
         if let Some(o) = &sec.otp {
             sv.add("OTP", o.expose());
         }
+        if let Some(k) = &sec.totp_key_uri {
+            sv.add("TOTP_KEY_URI", k.expose());
+        }
         if let Some(c) = &sec.code {
             sv.add("CODE", c.expose());
         }
@@ -161,6 +164,8 @@ fn json_key_var(key: &str, parent: Option<&str>, step: StepId, content_type: &st
         "password" | "currentPassword" => "PASSWORD",
         "newPassword" => "NEW_PASSWORD",
         "otp" => "OTP",
+        "secret" if step == StepId::CreateMfaDevice => "TOTP_SECRET",
+        "keyUri" => "TOTP_KEY_URI",
         "secret" | "client_secret" => "APP_SECRET",
         "access_token" if step == StepId::WorkerToken => "WORKER_TOKEN",
         "access_token" => "ACCESS_TOKEN",

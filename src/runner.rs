@@ -18,6 +18,7 @@ use pingone::flow::Flow;
 use pingone::http::{HttpRequest, HttpResponse, Method};
 use pingone::media;
 use pingone::secret::{Otp, Password};
+use pingone::models::DeviceType;
 use pingone::workflow::{Applied, BuildError, Planned, StepId, StepStatus, UserInput, STEPS};
 
 /// A step that asks for more than this many calls in one run is stuck (device.select then
@@ -257,6 +258,27 @@ async fn renew_worker_token(store: &Store, transport: &AnyTransport) -> Result<(
     }
 }
 
+/// Whether the sign-on's OTP comes from the run's authenticator-app (TOTP) device.
+fn uses_totp(store: &Store) -> bool {
+    store.wf.with_untracked(|s| s.config.device_type == DeviceType::Totp && s.secrets.totp_key_uri.is_some())
+}
+
+/// The TOTP device's current code (RFC 6238, HMAC via WebCrypto), at a later time step than the
+/// last code used: PingOne accepts each code once, and one step of clock drift.
+async fn totp_code(store: &Store) -> Result<String, StepFailure> {
+    let (uri, last) = store.wf.with_untracked(|s| (s.secrets.totp_key_uri.clone(), s.secrets.totp_last_counter));
+    let uri = uri.ok_or_else(|| StepFailure::plain("No TOTP key", "the device's keyUri was not received"))?;
+    let key = pingone::totp::parse_key_uri(uri.expose()).map_err(|e| StepFailure::plain("Unusable TOTP key", e.to_string()))?;
+    let now = key.counter_at((js_sys::Date::now() / 1000.0) as u64);
+    let counter = last.map_or(now, |l| now.max(l + 1));
+    let mac = crypto::hmac(key.algorithm.webcrypto_hash(), &key.secret, &pingone::totp::counter_bytes(counter))
+        .await
+        .map_err(|e| StepFailure::plain("WebCrypto", e.to_string()))?;
+    let code = key.code_from_hmac(&mac).map_err(|e| StepFailure::plain("TOTP", e.to_string()))?;
+    store.wf.update(|s| s.secrets.totp_last_counter = Some(counter));
+    Ok(code)
+}
+
 /// Runs a claimed step to its end (one or more calls).
 async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Outcome {
     let generation = store.generation.get_value();
@@ -315,6 +337,21 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
                     continue;
                 }
                 Err(e) => break Outcome::Failed(StepFailure::plain("WebCrypto", e.to_string())),
+            },
+            Err(BuildError::NeedsInput(UserInput::TotpCode)) => match totp_code(&store).await {
+                Ok(code) => {
+                    store.wf.update(|s| s.secrets.otp = Some(Otp::new(code)));
+                    continue;
+                }
+                Err(f) => break Outcome::Failed(f),
+            },
+            // An authenticator app's code is computed, in sandbox and live mode alike.
+            Err(BuildError::NeedsInput(UserInput::Otp)) if uses_totp(&store) => match totp_code(&store).await {
+                Ok(code) => {
+                    store.wf.update(|s| s.secrets.otp = Some(Otp::new(code)));
+                    continue;
+                }
+                Err(f) => break Outcome::Failed(f),
             },
             Err(BuildError::NeedsInput(UserInput::Otp)) => {
                 if auto_otp {
@@ -423,6 +460,7 @@ fn finish(store: Store, id: StepId, outcome: Outcome, duration_ms: f64) -> Outco
                 UserInput::Password => "the user's password",
                 UserInput::WorkerSecret => "the worker app's client secret",
                 UserInput::AuthorizeSecrets => "PKCE and state values",
+                UserInput::TotpCode => "a code of the authenticator app",
             };
             store.update_run(id, |r| r.note = Some(format!("Waiting for {what}.")));
             store.say(format!("Step {n} needs {what}"));

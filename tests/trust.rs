@@ -197,3 +197,29 @@ async fn run_all_and_clean_up_under_injected_faults_leave_nothing_duplicated_or_
     assert!(retried + lost >= 3, "{retried} retried, {lost} lost");
     leptos::logging::log!("{cycles} cycles at 20% faults: {retried} 503/429 retried, {lost} answers lost, nothing duplicated, nothing left");
 }
+
+#[wasm_bindgen_test]
+async fn an_authenticator_app_device_completes_mfa_unattended_with_computed_codes() {
+    let m = mount_workbench(options(65));
+    let select = one(&m.host, "#f-device_type");
+    let select: &web_sys::HtmlSelectElement = wasm_bindgen::JsCast::unchecked_ref(&select);
+    select.set_value("TOTP");
+    let change = web_sys::Event::new("change").unwrap();
+    select.dispatch_event(&change).unwrap();
+    sleep(10).await;
+    assert_eq!(m.store.wf.with_untracked(|s| s.config.device_type), pingone::models::DeviceType::Totp);
+    // No inbox reading: the codes are computed (the same path live mode uses).
+    m.store.auto_otp.set(false);
+    run_all_to_the_end(&m, 20_000.0).await;
+    let t = m.store.transcript.get_untracked();
+    let step13: Vec<_> = t.iter().filter(|e| e.step == 13).collect();
+    assert_eq!(step13.len(), 2, "create, then activate");
+    assert_eq!(step13[1].response.as_ref().map(|r| r.status), Some(200));
+    assert!(m.store.inbox.get_untracked().is_empty(), "nothing was sent: an authenticator app needs no message");
+    // The device key never shows: not in the inspector's record, not in the export.
+    let key = m.store.wf.with_untracked(|s| s.secrets.totp_key_uri.as_ref().map(|k| k.expose().to_string())).unwrap();
+    let secret = key.split("secret=").nth(1).and_then(|r| r.split('&').next()).unwrap().to_string();
+    let export = m.store.export_json();
+    assert!(!export.contains(&secret), "the TOTP secret leaked into the export");
+    assert!(!text(&m.host).contains(&secret));
+}

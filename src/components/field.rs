@@ -169,6 +169,7 @@ pub fn DeviceFields(step: StepId) -> impl IntoView {
                 on:change=move |ev| {
                     let t = match event_target_value(&ev).as_str() {
                         "SMS" => DeviceType::Sms,
+                        "TOTP" => DeviceType::Totp,
                         _ => DeviceType::Email,
                     };
                     store.wf.update(|s| s.config.device_type = t);
@@ -176,14 +177,19 @@ pub fn DeviceFields(step: StepId) -> impl IntoView {
             >
                 <option value="EMAIL">"EMAIL: one-time passcode by email"</option>
                 <option value="SMS">"SMS: one-time passcode by text message"</option>
+                <option value="TOTP">"TOTP: authenticator app (codes computed here)"</option>
             </select>
         </div>
+        <Show when=move || device_type() == DeviceType::Totp>
+            <p class="field-hint">
+                "PingOne answers the new device's key (keyUri, masked in the inspector); the workbench computes its codes like an authenticator app (RFC 6238, HMAC via WebCrypto) to activate it and to sign on, so Run all completes MFA unattended in live mode too."
+            </p>
+        </Show>
         <Show
             when=move || device_type() == DeviceType::Sms
             fallback=move || {
-                view! {
-                    <ConfigField label="Email the OTP goes to" field="device_email" step=step/>
-                }
+                (device_type() == DeviceType::Email)
+                    .then(|| view! { <ConfigField label="Email the OTP goes to" field="device_email" step=step/> })
             }
         >
             <ConfigField

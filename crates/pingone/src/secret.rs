@@ -54,6 +54,10 @@ secret_type!(
     Otp
 );
 secret_type!(
+    /// The `keyUri` of an authenticator-app (TOTP) device: it carries the shared secret.
+    TotpKeyUri
+);
+secret_type!(
     /// An OAuth access token (the worker token of call 0, or the user's from call 20).
     AccessToken
 );

@@ -124,6 +124,9 @@ pub enum UserInput {
     Otp,
     /// PKCE verifier/challenge, `state` and `nonce`: made by the runner from WebCrypto.
     AuthorizeSecrets,
+    /// A code of the TOTP device (`secrets.totp_key_uri`), computed by the runner (HMAC via
+    /// WebCrypto) into `secrets.otp`: to activate the device (step 13).
+    TotpCode,
 }
 
 /// Why a step's request could not be built.

@@ -5,7 +5,7 @@ use crate::flow::Flow;
 use crate::models::DeviceType;
 use crate::oauth::{AuthorizeSecrets, TokenResponse};
 use crate::region::Region;
-use crate::secret::{AccessToken, AppSecret, AuthorizationCode, Otp, Password, WorkerSecret};
+use crate::secret::{AccessToken, AppSecret, AuthorizationCode, Otp, Password, TotpKeyUri, WorkerSecret};
 use serde::{Deserialize, Serialize};
 
 /// Where the calls go. For real PingOne these are the region's hosts; for the sandbox or a
@@ -171,6 +171,10 @@ pub struct Secrets {
     pub otp: Option<Otp>,
     pub code: Option<AuthorizationCode>,
     pub tokens: Option<TokenResponse>,
+    /// The TOTP device's key (from its creation answer): the app computes its codes.
+    pub totp_key_uri: Option<TotpKeyUri>,
+    /// The last TOTP time step used: a code is accepted once, so the next one uses a later step.
+    pub totp_last_counter: Option<u64>,
 }
 
 /// The whole state a run reads and writes.

@@ -8,7 +8,7 @@ use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::media;
 use crate::models::*;
 use crate::oauth::{basic_auth, TokenResponse};
-use crate::secret::{AccessToken, AppSecret, AuthorizationCode};
+use crate::secret::{AccessToken, AppSecret, AuthorizationCode, TotpKeyUri};
 use serde::de::DeserializeOwned;
 
 // ---------- helpers ----------
@@ -296,6 +296,16 @@ pub(super) fn apply_enable_mfa(s: &mut WorkflowState, r: &HttpResponse, _: u64) 
 
 pub(super) fn build_create_device(s: &WorkflowState) -> Result<Planned, BuildError> {
     let user = need(&s.created.user_id, "user id", super::StepId::CreateUser)?;
+    // An authenticator app is paired in two calls: create (answers its keyUri), then activate
+    // with a code from it.
+    if let (Some(device), Some("ACTIVATION_REQUIRED"), DeviceType::Totp) =
+        (&s.created.device_id, s.created.device_status.as_deref(), s.config.device_type)
+    {
+        let otp = s.secrets.otp.as_ref().ok_or(BuildError::NeedsInput(UserInput::TotpCode))?;
+        let body = serde_json::json!({ "otp": otp.expose() });
+        let request = mgmt(s, Method::Post, &format!("/users/{user}/devices/{device}"), 13)?;
+        return Ok(Planned::Request(request.json_body(media::DEVICE_ACTIVATE, &body)));
+    }
     let c = &s.config;
     let body = CreateDevice {
         device_type: c.device_type,
@@ -309,8 +319,20 @@ pub(super) fn build_create_device(s: &WorkflowState) -> Result<Planned, BuildErr
 pub(super) fn apply_create_device(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
     // The create status is undocumented (contract §3 call 13): accept 200 or 201.
     let d: Device = expect(r, &[200, 201])?;
+    let activating = s.created.device_id.as_deref() == Some(d.id.as_str());
+    let totp = d.device_type == "TOTP";
+    if let Some(uri) = d.key_uri.as_ref().filter(|_| totp) {
+        s.secrets.totp_key_uri = Some(TotpKeyUri::new(uri.clone()));
+    }
     s.created.device_id = Some(d.id);
-    s.created.device_status = Some(d.status);
+    s.created.device_status = Some(d.status.clone());
+    if activating {
+        s.secrets.otp = None;
+    }
+    // A new TOTP device waits for its activation call (same step); other devices are done.
+    if !activating && totp && d.status == "ACTIVATION_REQUIRED" {
+        return Ok(Applied::Again);
+    }
     Ok(Applied::Done)
 }
 

@@ -99,6 +99,19 @@ impl Harness {
         }
     }
 
+    /// A code of the run's TOTP device (a later time step than the last one used: each is
+    /// accepted once), computed like an authenticator app (HMAC-SHA1, RFC 6238).
+    pub fn totp_code(&mut self) -> Option<String> {
+        use hmac::{Hmac, Mac};
+        let key = pingone::totp::parse_key_uri(self.state.secrets.totp_key_uri.as_ref()?.expose()).ok()?;
+        let now = key.counter_at(self.now_ms / 1000);
+        let counter = self.state.secrets.totp_last_counter.map_or(now, |last| now.max(last + 1));
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key.secret).ok()?;
+        mac.update(&pingone::totp::counter_bytes(counter));
+        self.state.secrets.totp_last_counter = Some(counter);
+        key.code_from_hmac(&mac.finalize().into_bytes()).ok()
+    }
+
     /// The newest OTP the sandbox "sent".
     pub fn newest_otp(&self) -> Option<String> {
         self.sandbox.outbox().last().map(|m| m.otp.clone())
@@ -112,6 +125,16 @@ impl Harness {
                 Ok(p) => p,
                 Err(BuildError::NeedsInput(UserInput::AuthorizeSecrets)) => {
                     self.state.secrets.authorize = Some(self.authorize_secrets());
+                    continue;
+                }
+                Err(BuildError::NeedsInput(UserInput::TotpCode)) => {
+                    let otp = self.totp_code().ok_or(RunError::Build(id, BuildError::NeedsInput(UserInput::TotpCode)))?;
+                    self.state.secrets.otp = Some(Otp::new(otp));
+                    continue;
+                }
+                Err(BuildError::NeedsInput(UserInput::Otp)) if self.auto_otp && self.state.secrets.totp_key_uri.is_some() => {
+                    let otp = self.totp_code().ok_or(RunError::Build(id, BuildError::NeedsInput(UserInput::Otp)))?;
+                    self.state.secrets.otp = Some(Otp::new(otp));
                     continue;
                 }
                 Err(BuildError::NeedsInput(UserInput::Otp)) if self.auto_otp => {
