@@ -337,6 +337,25 @@ impl Default for StoreOptions {
     }
 }
 
+/// The localStorage key of the worker credentials a person chose to remember on this device.
+pub const REMEMBER_KEY: &str = "pingone-workbench.remember.worker.v1";
+
+/// Worker credentials remembered on this device (opt-in, live mode only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct RememberedWorker {
+    environment_id: String,
+    worker_client_id: String,
+    worker_secret: String,
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn remembered_worker() -> Option<RememberedWorker> {
+    local_storage()?.get_item(REMEMBER_KEY).ok().flatten().and_then(|j| serde_json::from_str(&j).ok())
+}
+
 /// The sessionStorage key of the saved run.
 pub const SESSION_KEY: &str = "pingone-workbench.run.v1";
 
@@ -391,6 +410,8 @@ pub struct Store {
     pub notice: RwSignal<Option<String>>,
     /// The password step 11 set, kept so a person can go back to it after trying a wrong one.
     pub provisioned_password: RwSignal<Option<Password>>,
+    /// The person opted in to keep the worker credentials in this browser's localStorage.
+    pub remember_worker: RwSignal<bool>,
     /// Sandbox fault injection: the fraction of calls answered 503/429 or dropped after acting.
     pub fail_rate: RwSignal<f64>,
     /// The last clean-up, one row per DELETE.
@@ -492,7 +513,13 @@ fn fresh_live_state(settings: &LiveSettings, opts: &StoreOptions) -> WorkflowSta
     let endpoints = settings.endpoints().unwrap_or_else(|_| Endpoints::for_region(settings.region));
     let suffix = opts.suffix.clone().unwrap_or_else(new_suffix);
     let password = opts.password.clone().unwrap_or_else(new_password);
-    WorkflowState::new(config_for(endpoints, "", "", &suffix), WorkerSecret::new(String::new()), Password::new(password))
+    // Only what the person chose to remember on this device (and never in tests' stores).
+    let remembered = remembered_worker().filter(|_| opts.persist);
+    let (env, worker, secret) = match remembered {
+        Some(r) => (r.environment_id, r.worker_client_id, r.worker_secret),
+        None => (String::new(), String::new(), String::new()),
+    };
+    WorkflowState::new(config_for(endpoints, &env, &worker, &suffix), WorkerSecret::new(secret), Password::new(password))
 }
 
 /// The steps of a sign-on (reset together: their secrets never survive a reload).
@@ -639,6 +666,7 @@ impl Store {
             id_token_check: RwSignal::new(None),
             cleanup: RwSignal::new(Vec::new()),
             fail_rate: RwSignal::new(0.0),
+            remember_worker: RwSignal::new(opts.persist && remembered_worker().is_some()),
             transport: StoredValue::new_local(None),
             starting: StoredValue::new_local(None),
             sandbox_start: StoredValue::new((sandbox_seed(&opts), opts.latency_ms)),
@@ -794,6 +822,32 @@ impl Store {
             Mode::Live => "Live mode: calls go to your PingOne tenant through the proxy.",
             Mode::Sandbox => "Sandbox mode: calls go to the PingOne emulator in this page.",
         });
+    }
+
+    /// Keeps (or forgets) the live worker credentials in this browser's localStorage: the one
+    /// place a secret is stored, and only when the person asks for it.
+    pub fn set_remember_worker(&self, on: bool) {
+        self.remember_worker.set(on);
+        self.sync_remembered_worker();
+    }
+
+    /// Writes the remembered worker credentials after a change (removes them when not opted in).
+    pub fn sync_remembered_worker(&self) {
+        let Some(storage) = local_storage() else { return };
+        if !self.remember_worker.get_untracked() || self.mode.get_untracked() != Mode::Live {
+            if !self.remember_worker.get_untracked() {
+                let _ = storage.remove_item(REMEMBER_KEY);
+            }
+            return;
+        }
+        let r = self.wf.with_untracked(|s| RememberedWorker {
+            environment_id: s.config.environment_id.clone(),
+            worker_client_id: s.config.worker_client_id.clone(),
+            worker_secret: s.secrets.worker_secret.expose().to_string(),
+        });
+        if let Ok(json) = serde_json::to_string(&r) {
+            let _ = storage.set_item(REMEMBER_KEY, &json);
+        }
     }
 
     /// Sandbox fault injection from now on (0 = off).

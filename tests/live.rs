@@ -129,3 +129,54 @@ async fn each_mode_keeps_its_own_run() {
     sleep(10).await;
     assert_eq!(m.store.wf.with_untracked(|s| s.config.environment_id.clone()), "not-a-uuid");
 }
+
+fn storage_dump() -> String {
+    let w = web_sys::window().unwrap();
+    let mut out = String::new();
+    for storage in [w.local_storage().unwrap().unwrap(), w.session_storage().unwrap().unwrap()] {
+        for i in 0..storage.length().unwrap() {
+            let k = storage.key(i).unwrap().unwrap();
+            out.push_str(&k);
+            out.push_str(&storage.get_item(&k).unwrap().unwrap_or_default());
+        }
+    }
+    out
+}
+
+#[wasm_bindgen_test]
+async fn secrets_stay_out_of_browser_storage_unless_the_person_opts_in() {
+    // A whole run with persistence on: session storage holds the run, but no secret.
+    web_sys::window().unwrap().session_storage().unwrap().unwrap().clear().unwrap();
+    let mut opts = options(43);
+    opts.persist = true;
+    let m = mount_workbench(opts);
+    click(&button(&m.host, "Run all"));
+    assert!(wait_until(20_000.0, || m.store.complete.get_untracked()).await, "{:?}", dump(&m));
+    sleep(50).await;
+    let stored = storage_dump();
+    assert!(stored.contains("pingone-workbench.run"), "the run is saved");
+    for (name, value) in m.store.secret_values().values() {
+        if value.len() >= 6 {
+            assert!(!stored.contains(value), "{name} is in browser storage");
+        }
+    }
+    // Live mode: the worker secret is remembered only after the person asks, and forgotten again.
+    m.store.switch_mode(Mode::Live);
+    sleep(20).await;
+    type_into(&one(&m.host, "#f-environment_id"), "11111111-2222-3333-4444-555555555555");
+    type_into(&one(&m.host, "#f-worker_client_id"), "worker-client");
+    type_into(&one(&m.host, "#f-worker_secret"), "a-worker-secret-value");
+    sleep(20).await;
+    assert!(!storage_dump().contains("a-worker-secret-value"));
+    let remember = one(&m.host, "input[name=remember_worker]");
+    remember.dyn_ref::<web_sys::HtmlInputElement>().unwrap().click();
+    sleep(20).await;
+    let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let kept = local.get_item(workbench::state::REMEMBER_KEY).unwrap().unwrap_or_default();
+    assert!(kept.contains("a-worker-secret-value") && kept.contains("worker-client"), "{kept}");
+    remember.dyn_ref::<web_sys::HtmlInputElement>().unwrap().click();
+    sleep(20).await;
+    assert_eq!(local.get_item(workbench::state::REMEMBER_KEY).unwrap(), None);
+    assert!(!storage_dump().contains("a-worker-secret-value"));
+    web_sys::window().unwrap().session_storage().unwrap().unwrap().clear().unwrap();
+}

@@ -98,6 +98,9 @@ pub fn ConfigField(
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
                     store.wf.update(|s| set(&mut s.config, field, v));
+                    if matches!(field, "environment_id" | "worker_client_id") {
+                        store.sync_remembered_worker();
+                    }
                 }
             />
             {(!hint.is_empty()).then(|| view! { <p class="field-hint" id=hint_id.clone()>{hint}</p> })}
@@ -224,6 +227,7 @@ pub fn WorkerSecretField() -> impl IntoView {
                     on:input=move |ev| {
                         let v = event_target_value(&ev);
                         store.wf.update(|s| s.secrets.worker_secret = WorkerSecret::new(v.trim().to_string()));
+                        store.sync_remembered_worker();
                     }
                 />
                 <button
@@ -236,8 +240,21 @@ pub fn WorkerSecretField() -> impl IntoView {
                 </button>
             </div>
             <p class="field-hint" id="f-worker_secret-hint">
-                "Kept in this page's memory only: never saved, never in the transcript or a copied curl command."
+                {move || if store.remember_worker.get() {
+                    "Remembered on this device (this browser's localStorage) with the environment and client id, until you uncheck the box. Never in the transcript or a copied curl command."
+                } else {
+                    "Kept in this page's memory only: never saved, never in the transcript or a copied curl command."
+                }}
             </p>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    name="remember_worker"
+                    prop:checked=move || store.remember_worker.get()
+                    on:change=move |ev| store.set_remember_worker(event_target_checked(&ev))
+                />
+                "Remember the worker credentials on this device"
+            </label>
         </div>
     }
 }
