@@ -76,6 +76,8 @@ test('a reload in the middle of a run keeps the run, and Run all then finishes i
   await page.reload();
   await page.locator('.notice').filter({ hasText: 'Restored the run after the reload' }).waitFor({ timeout: 15_000 });
   assert.equal(await page.locator('input[name=application_name]').inputValue(), appName);
+  // The sandbox restarts (its worker is fetched again) and the finished steps are replayed.
+  await page.locator('.notice').filter({ hasText: 'finished steps were replayed' }).waitFor({ timeout: 15_000 });
   assert.equal(await page.locator('li.step[data-status="done"]').count(), 13);
   await page.getByRole('button', { name: 'Run all', exact: true }).click();
   await page.getByRole('heading', { name: 'Decoded ID token' }).waitFor({ timeout: 60_000 });

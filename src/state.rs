@@ -114,6 +114,23 @@ impl LiveSettings {
     }
 }
 
+/// What `pingone-proxy` says about itself (`GET /_proxy/info`; nothing secret).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProxyInfo {
+    /// `"proxy"`: it holds the worker credentials (`--worker-from-env`); `"page"`: the page sends them.
+    pub worker_credentials: String,
+    #[serde(default)]
+    pub environment_id: Option<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+impl ProxyInfo {
+    pub fn holds_worker_credentials(&self) -> bool {
+        self.worker_credentials == "proxy"
+    }
+}
+
 /// One entry of a PingOne error's `details[]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureDetail {
@@ -410,6 +427,8 @@ pub struct Store {
     pub notice: RwSignal<Option<String>>,
     /// The password step 11 set, kept so a person can go back to it after trying a wrong one.
     pub provisioned_password: RwSignal<Option<Password>>,
+    /// The live proxy's self-description, once fetched (`None`: not asked yet or not reachable).
+    pub proxy_info: RwSignal<Option<ProxyInfo>>,
     /// The person opted in to keep the worker credentials in this browser's localStorage.
     pub remember_worker: RwSignal<bool>,
     /// Sandbox fault injection: the fraction of calls answered 503/429 or dropped after acting.
@@ -666,6 +685,7 @@ impl Store {
             id_token_check: RwSignal::new(None),
             cleanup: RwSignal::new(Vec::new()),
             fail_rate: RwSignal::new(0.0),
+            proxy_info: RwSignal::new(None),
             remember_worker: RwSignal::new(opts.persist && remembered_worker().is_some()),
             transport: StoredValue::new_local(None),
             starting: StoredValue::new_local(None),
@@ -818,6 +838,10 @@ impl Store {
         self.cleanup.set(Vec::new());
         self.continue_all.set(false);
         self.mode.set(to);
+        if to == Mode::Live {
+            let store = *self;
+            leptos::task::spawn_local(async move { store.probe_proxy().await });
+        }
         self.say(match to {
             Mode::Live => "Live mode: calls go to your PingOne tenant through the proxy.",
             Mode::Sandbox => "Sandbox mode: calls go to the PingOne emulator in this page.",
@@ -858,8 +882,44 @@ impl Store {
         }
     }
 
+    /// Asks the live proxy what it is (`GET {proxy}/_proxy/info`): behind
+    /// `pingone-proxy --worker-from-env` the page hides the worker fields, skips step 0 and sends
+    /// no worker token; the environment is the proxy's.
+    pub async fn probe_proxy(&self) {
+        let Ok(root) = self.live.with_untracked(|l| l.proxy_root()) else { return };
+        let url = format!("{root}/_proxy/info");
+        let info: Option<ProxyInfo> = match gloo_net::http::Request::get(&url).send().await {
+            Ok(r) if r.ok() => r.json().await.ok(),
+            _ => None,
+        };
+        // The answer is for the proxy still configured, in live mode.
+        if self.mode.get_untracked() != Mode::Live || self.live.with_untracked(|l| l.proxy_root()).ok().as_deref() != Some(root.as_str()) {
+            return;
+        }
+        let from_proxy = info.as_ref().is_some_and(ProxyInfo::holds_worker_credentials);
+        let env = info.as_ref().and_then(|i| i.environment_id.clone()).filter(|_| from_proxy);
+        if let Some(region) = info
+            .as_ref()
+            .filter(|_| from_proxy)
+            .and_then(|i| (i.regions.len() == 1).then(|| i.regions[0].clone()))
+            .and_then(|code| Region::ALL.iter().copied().find(|r| r.code() == code))
+        {
+            if self.live.with_untracked(|l| l.region) != region {
+                self.set_live(LiveSettings { region, ..self.live.get_untracked() });
+            }
+        }
+        self.wf.update(|s| {
+            s.config.worker_token_from_proxy = from_proxy;
+            if let Some(env) = env {
+                s.config.environment_id = env;
+            }
+        });
+        self.proxy_info.set(info);
+    }
+
     /// Changes live mode's region or proxy (before step 0 has run).
     pub fn set_live(&self, settings: LiveSettings) {
+        let proxy_changed = self.live.with_untracked(|l| l.proxy_base != settings.proxy_base);
         if let Ok(endpoints) = settings.endpoints() {
             if self.mode.get_untracked() == Mode::Live {
                 self.wf.update(|s| s.config.endpoints = endpoints);
@@ -867,6 +927,11 @@ impl Store {
             }
         }
         self.live.set(settings);
+        if proxy_changed && self.mode.get_untracked() == Mode::Live {
+            self.proxy_info.set(None);
+            let store = *self;
+            leptos::task::spawn_local(async move { store.probe_proxy().await });
+        }
     }
 
     /// The in-page sandbox, in sandbox mode once started.

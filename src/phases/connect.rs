@@ -51,14 +51,14 @@ fn SandboxTenant() -> impl IntoView {
             <div class="input-row">
                 <dt>"Environment"</dt>
                 <dd>
-                    <code class="value">{move || { let e = env(); if e.is_empty() { pending.to_string() } else { e } }}</code>
+                    {move || { let e = env(); if e.is_empty() { view! { <span class="muted">{pending}</span> }.into_any() } else { view! { <code class="value">{e}</code> }.into_any() } }}
                     " "
                     <span class="tag">"in-page sandbox"</span>
                 </dd>
             </div>
             <div class="input-row">
                 <dt>"Worker client id"</dt>
-                <dd><code class="value">{move || { let c = client(); if c.is_empty() { pending.to_string() } else { c } }}</code></dd>
+                <dd>{move || { let c = client(); if c.is_empty() { view! { <span class="muted">{pending}</span> }.into_any() } else { view! { <code class="value">{c}</code> }.into_any() } }}</dd>
             </div>
             <div class="input-row">
                 <dt>"Worker client secret"</dt>
@@ -105,8 +105,17 @@ fn LiveConnect() -> impl IntoView {
                 </select>
             </div>
             <ConfigField label="Environment id" field="environment_id" step=StepId::WorkerToken hint="The UUID in the admin console's Environment > Properties."/>
-            <ConfigField label="Worker client id" field="worker_client_id" step=StepId::WorkerToken hint="A Worker application in that environment (see docs/live.md for its roles)."/>
-            <WorkerSecretField/>
+            <Show
+                when=move || !store.wf.with(|s| s.config.worker_token_from_proxy)
+                fallback=|| view! {
+                    <p class="field proxy-holds-worker" role="note">
+                        "The proxy holds the worker credentials (pingone-proxy --worker-from-env): it obtains the worker token and adds it to management calls, so this page never sees the secret or the token. Step 0 is skipped."
+                    </p>
+                }
+            >
+                <ConfigField label="Worker client id" field="worker_client_id" step=StepId::WorkerToken hint="A Worker application in that environment (see docs/live.md for its roles)."/>
+                <WorkerSecretField/>
+            </Show>
             <div class="field" class:invalid=move || proxy_error().is_some()>
                 <label for="f-proxy">"Proxy URL"</label>
                 <input

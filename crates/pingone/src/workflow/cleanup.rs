@@ -111,21 +111,32 @@ pub fn cleanup_plan(s: &WorkflowState) -> Result<Vec<CleanupItem>, BuildError> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let token = s
-        .secrets
-        .worker_token
-        .as_ref()
-        .ok_or(BuildError::Missing { what: "worker access token", from: StepId::WorkerToken })?;
+    // Behind `pingone-proxy --worker-from-env` the proxy adds the token; the page has none.
+    let token = if s.config.worker_token_from_proxy {
+        None
+    } else {
+        Some(
+            s.secrets
+                .worker_token
+                .as_ref()
+                .ok_or(BuildError::Missing { what: "worker access token", from: StepId::WorkerToken })?,
+        )
+    };
     Ok(items
         .into_iter()
-        .map(|(target, path, id)| CleanupItem {
-            target,
-            title: target.title(),
-            id,
-            request: HttpRequest::new(Method::Delete, format!("{}{path}", s.config.api_env()))
-                .header("Authorization", format!("Bearer {}", token.expose()))
-                .header("X-Ping-External-Session-ID", s.config.session_id.clone())
-                .header("X-Ping-External-Transaction-ID", format!("{}-cleanup-{}", s.config.session_id, target.slug())),
+        .map(|(target, path, id)| {
+            let mut request = HttpRequest::new(Method::Delete, format!("{}{path}", s.config.api_env()));
+            if let Some(token) = token {
+                request = request.header("Authorization", format!("Bearer {}", token.expose()));
+            }
+            CleanupItem {
+                target,
+                title: target.title(),
+                id,
+                request: request
+                    .header("X-Ping-External-Session-ID", s.config.session_id.clone())
+                    .header("X-Ping-External-Transaction-ID", format!("{}-cleanup-{}", s.config.session_id, target.slug())),
+            }
         })
         .collect())
 }

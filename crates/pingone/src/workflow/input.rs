@@ -55,7 +55,7 @@ pub fn validate_config(c: &WorkflowConfig) -> Vec<FieldError> {
     if !is_uuid(&c.environment_id) {
         out.push(err("environment_id", "an environment id is a UUID like 11111111-2222-3333-4444-555555555555"));
     }
-    if c.worker_client_id.trim().is_empty() {
+    if c.worker_client_id.trim().is_empty() && !c.worker_token_from_proxy {
         out.push(err("worker_client_id", "enter the worker app's client id"));
     }
     for (field, value) in [("application_name", &c.application_name), ("population_name", &c.population_name)] {

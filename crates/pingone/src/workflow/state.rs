@@ -54,6 +54,10 @@ pub struct WorkflowConfig {
     pub app_origin: Option<String>,
     /// Sent as `X-Ping-External-Session-ID` so the run can be found in PingOne's audit log.
     pub session_id: String,
+    /// `pingone-proxy --worker-from-env` holds the worker credentials and adds the worker token
+    /// to management calls itself: the page sends none and skips step 0.
+    #[serde(default)]
+    pub worker_token_from_proxy: bool,
 }
 
 impl WorkflowConfig {
@@ -78,6 +82,7 @@ impl WorkflowConfig {
             redirect_uri: "https://workbench.example.com/callback".to_string(),
             app_origin: None,
             session_id: format!("workbench-{suffix}"),
+            worker_token_from_proxy: false,
         }
     }
 

@@ -26,9 +26,13 @@ fn worker_token(s: &WorkflowState) -> Result<&AccessToken, BuildError> {
 
 /// A management-API request with the worker bearer token and the correlation headers.
 fn mgmt(s: &WorkflowState, method: Method, path: &str, step: u8) -> Result<HttpRequest, BuildError> {
-    let token = worker_token(s)?;
-    Ok(HttpRequest::new(method, format!("{}{}", s.config.api_env(), path))
-        .header("Authorization", format!("Bearer {}", token.expose()))
+    let mut request = HttpRequest::new(method, format!("{}{}", s.config.api_env(), path));
+    // Behind `pingone-proxy --worker-from-env` the proxy adds the token; the page has none.
+    if !s.config.worker_token_from_proxy {
+        let token = worker_token(s)?;
+        request = request.header("Authorization", format!("Bearer {}", token.expose()));
+    }
+    Ok(request
         .header("X-Ping-External-Session-ID", s.config.session_id.clone())
         .header("X-Ping-External-Transaction-ID", format!("{}-step{}", s.config.session_id, step)))
 }
@@ -68,6 +72,9 @@ fn apply_flow(s: &mut WorkflowState, r: &HttpResponse) -> Result<FlowStatus, Ste
 // ---------- 0 Connect ----------
 
 pub(super) fn build_worker_token(s: &WorkflowState) -> Result<Planned, BuildError> {
+    if s.config.worker_token_from_proxy {
+        return Ok(Planned::Skip("pingone-proxy holds the worker credentials and adds the worker token to management calls itself: this page never sees them"));
+    }
     if s.config.worker_client_id.trim().is_empty() {
         return Err(BuildError::Invalid { field: "worker client id", message: "enter the worker app's client id".into() });
     }
