@@ -189,7 +189,7 @@ async fn send_surviving(
                     RetryDecision::LookUpBeforeRetry => return Sent::Lost(reason),
                     RetryDecision::GiveUp => {
                         return if kind == Idempotency::Idempotent {
-                            Sent::Failed(StepFailure::from_transport(&e))
+                            Sent::Failed(store.no_response(&e.to_string()))
                         } else {
                             Sent::Lost(reason)
                         };
@@ -224,7 +224,7 @@ async fn adopt(store: &Store, transport: &AnyTransport, id: StepId, replayed: bo
                 None => Err(StepFailure::plain("Cannot continue", "the workflow state is gone")),
             }
         }
-        Sent::Lost(reason) => Err(StepFailure::no_response(&reason)),
+        Sent::Lost(reason) => Err(store.no_response(&reason)),
         Sent::Failed(f) => Err(f),
         Sent::Abandoned => Err(StepFailure::plain("Abandoned", "the run was started over")),
     }
@@ -252,7 +252,7 @@ async fn renew_worker_token(store: &Store, transport: &AnyTransport) -> Result<(
                 None => Err(StepFailure::plain("Cannot continue", "the workflow state is gone")),
             }
         }
-        Sent::Lost(reason) => Err(StepFailure::no_response(&reason)),
+        Sent::Lost(reason) => Err(store.no_response(&reason)),
         Sent::Failed(f) => Err(f),
         Sent::Abandoned => Err(StepFailure::plain("Abandoned", "the run was started over")),
     }
@@ -294,7 +294,7 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
     let transport = match store.ensure_transport().await {
         Ok(t) => t,
         Err(_) if store.generation.get_value() != generation => return Outcome::Abandoned,
-        Err(e) => return finish(store, id, Outcome::Failed(StepFailure::from_transport(&e)), perf_now() - t0),
+        Err(e) => return finish(store, id, Outcome::Failed(store.no_response(&e.to_string())), perf_now() - t0),
     };
     let input_errors = store.errors_for_step(id);
     if !input_errors.is_empty() {
@@ -392,7 +392,7 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
                     Err(f) => break Outcome::Failed(f),
                 }
             }
-            Sent::Lost(reason) => break Outcome::Failed(StepFailure::no_response(&reason)),
+            Sent::Lost(reason) => break Outcome::Failed(store.no_response(&reason)),
         };
         if store.generation.get_value() != generation {
             return Outcome::Abandoned;
@@ -681,7 +681,7 @@ pub fn change_password(store: Store, current: String, new: String) {
         let transport = match store.ensure_transport().await {
             Ok(t) => t,
             Err(e) => {
-                store.update_run(id, |r| r.error = Some(StepFailure::from_transport(&e)));
+                store.update_run(id, |r| r.error = Some(store.no_response(&e.to_string())));
                 return;
             }
         };
@@ -694,7 +694,7 @@ pub fn change_password(store: Store, current: String, new: String) {
         let failure = match result {
             Err(e) => {
                 finish_exchange(&store, seq, None, Some(e.to_string()), rtt);
-                Some(StepFailure::from_transport(&e))
+                Some(store.no_response(&e.to_string()))
             }
             Ok(resp) => {
                 finish_exchange(&store, seq, Some(redact_response(&resp, id, &sv)), None, rtt);
@@ -856,7 +856,7 @@ async fn clean_up_all(store: Store) -> String {
                     None => CleanupState::Failed(StepFailure::plain("Cannot continue", "the workflow state is gone")),
                 }
             }
-            Sent::Lost(reason) => CleanupState::Failed(StepFailure::no_response(&reason)),
+            Sent::Lost(reason) => CleanupState::Failed(store.no_response(&reason)),
             Sent::Failed(f) => CleanupState::Failed(f),
         };
         if matches!(state, CleanupState::Failed(_)) {

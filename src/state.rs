@@ -874,6 +874,31 @@ impl Store {
         }
     }
 
+    /// A call got no answer: the failure with the likely cause for this mode and set-up.
+    pub fn no_response(&self, reason: &str) -> StepFailure {
+        let hint = match self.mode.get_untracked() {
+            Mode::Sandbox if reason.contains("dropped the response") => {
+                "Injected fault: the sandbox acted on the call but dropped its answer. Run the step again; a create is looked up before it is repeated.".to_string()
+            }
+            Mode::Sandbox => {
+                "The in-page sandbox did not answer: its worker (sandbox-worker.js next to the app) could not be loaded or stopped. Reload the page; if you host the app, serve every file of dist/.".to_string()
+            }
+            Mode::Live => {
+                let page = origin().unwrap_or_default();
+                match self.live.with_untracked(|l| l.proxy_root()) {
+                    Ok(root) if root == page => format!(
+                        "No answer from the proxy on this page's origin ({root}): pingone-proxy is not running, or the page is not served through it. Start it with ./run live (see docs/live.md)."
+                    ),
+                    Ok(root) => format!(
+                        "No answer from the proxy at {root}: it is not running, or it does not allow this origin ({page}); start it with --allow-origin {page}. The browser hides which of the two it was."
+                    ),
+                    Err(e) => format!("The proxy URL cannot be used: {e}."),
+                }
+            }
+        };
+        StepFailure { hint: Some(hint), ..StepFailure::no_response(reason) }
+    }
+
     /// Sandbox fault injection from now on (0 = off).
     pub fn set_fail_rate(&self, fail_rate: f64) {
         self.fail_rate.set(fail_rate);
