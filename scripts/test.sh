@@ -63,6 +63,10 @@ suite_wasm() {
 
 suite_e2e() {
   scripts/build.sh || return 1
+  # The same app built for a sub-path, served there by e2e/embed.test.mjs (docs/embedding.md).
+  # Cargo's output is reused: only wasm-bindgen and wasm-opt run again.
+  local subpath="$ROOT/target/e2e-subpath"
+  scripts/build.sh --public-url /docs/workbench/ --dist "$subpath" || return 1
   local out server url rc
   out="$(mktemp)"
   node e2e/serve.mjs dist 0 >"$out" 2>&1 &
@@ -81,10 +85,27 @@ suite_e2e() {
     return 1
   fi
   echo "[test] e2e: serving dist/ at $url"
-  E2E_BASE_URL="$url" node --test --test-reporter=spec --test-concurrency=1 --test-timeout=120000 e2e/
+  # Live mode over real HTTP: pingone-proxy with the sandbox engine as its upstream, serving the
+  # built app on the same origin (e2e/live.test.mjs).
+  cargo build --quiet -p proxy --bin pingone-proxy || { kill "$server"; return 1; }
+  local live_port live_out live_pid line
+  live_port="$(free_port)"
+  live_out="$(mktemp)"
+  target/debug/pingone-proxy --listen "127.0.0.1:$live_port" --allow-origin "http://127.0.0.1:$live_port" \
+    --sandbox --seed 9 --serve dist --rate-limit 0 --quiet >"$live_out" 2>&1 &
+  live_pid=$!
+  for _ in $(seq 100); do line="$(head -n1 "$live_out")"; [ -n "$line" ] && break; sleep 0.1; done
+  local live_tenant
+  live_tenant="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["sandbox"]))')"
+  echo "[test] e2e: pingone-proxy --sandbox --serve dist at http://127.0.0.1:$live_port"
+  E2E_BASE_URL="$url" E2E_DIST="$ROOT/dist" E2E_SUBPATH_DIST="$subpath" \
+    E2E_LIVE_URL="http://127.0.0.1:$live_port" E2E_LIVE_TENANT="$live_tenant" \
+    node --test --test-reporter=spec --test-concurrency=1 --test-timeout=120000 e2e/
   rc=$?
-  kill "$server" 2>/dev/null
+  kill "$server" "$live_pid" 2>/dev/null
   wait "$server" 2>/dev/null
+  wait "$live_pid" 2>/dev/null
+  rm -f "$live_out"
   rm -f "$out"
   return $rc
 }

@@ -1,14 +1,16 @@
 //! The app root: header, run controls (Run all, Step, Start over, export), the live region,
-//! the four phases, and the inspector and sandbox inbox beside them.
+//! the four phases, and the inspector and sandbox inbox beside them. [`EmbeddedWorkbench`] is
+//! the same app as an embed in a documentation page (docs/embedding.md, `crate::embed`).
 
 use crate::components::inbox::Inbox;
 use crate::components::inspector::{download, Inspector};
 use crate::components::step_card::format_ms;
-use crate::phases::{ConnectPhase, ProvisionPhase, SignOnPhase, TokensPhase};
+use crate::embed::{self, Embed, EmbedState, Kind, LAST_STEP};
+use crate::phases::{ConnectPhase, ProvisionPhase, ShownSteps, SignOnPhase, TokensPhase};
 use crate::runner;
 use crate::state::{Mode, RunMode, Store, StoreOptions};
 use leptos::prelude::*;
-use pingone::workflow::STEPS;
+use pingone::workflow::{Phase, STEPS};
 
 const THEME_KEY: &str = "pingone-workbench.theme";
 
@@ -200,6 +202,20 @@ fn ModeSwitch() -> impl IntoView {
     }
 }
 
+/// The sandbox inbox (sandbox mode) and the inspector.
+#[component]
+fn SidePanels() -> impl IntoView {
+    let store = expect_context::<Store>();
+    view! {
+        <aside class="side">
+            <Show when=move || store.mode.get() == Mode::Sandbox>
+                <Inbox/>
+            </Show>
+            <Inspector/>
+        </aside>
+    }
+}
+
 /// The workbench around a given store (tests pass their own).
 #[component]
 pub fn Workbench(store: Store) -> impl IntoView {
@@ -238,12 +254,7 @@ pub fn Workbench(store: Store) -> impl IntoView {
                     <SignOnPhase/>
                     <TokensPhase/>
                 </main>
-                <aside class="side">
-                    <Show when=move || store.mode.get() == Mode::Sandbox>
-                        <Inbox/>
-                    </Show>
-                    <Inspector/>
-                </aside>
+                <SidePanels/>
             </div>
             <footer class="app-footer small muted">
                 {move || match store.mode.get() {
@@ -260,4 +271,195 @@ pub fn Workbench(store: Store) -> impl IntoView {
 pub fn App() -> impl IntoView {
     let store = Store::new(StoreOptions::default());
     view! { <Workbench store=store/> }
+}
+
+/// An embed's run controls when it shows part of the workflow or is read-only: one Run button
+/// (pre-run, then the shown steps; "Run again" starts over) and the progress of the shown steps.
+#[component]
+fn EmbedToolbar(embed: Embed, st: EmbedState) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let (first, last) = (embed.options.first, embed.options.last);
+    let ids: Vec<_> = STEPS.iter().map(|s| s.id).filter(|id| embed.shows(*id)).collect();
+    let total = ids.len();
+    let done = Memo::new(move |_| store.progress.with(|p| ids.iter().filter(|id| p.status(**id).is_settled()).count()));
+    let label = move || {
+        if st.working.get() || store.busy.get() {
+            "Running…".to_string()
+        } else if done.get() == total {
+            "Run again".to_string()
+        } else if first == 0 && last == LAST_STEP {
+            "Run all".to_string()
+        } else if first == last {
+            format!("Run step {first}")
+        } else {
+            format!("Run steps {first}–{last}")
+        }
+    };
+    let shown = if first == last { format!("Step {first}") } else { format!("Steps {first}–{last}") };
+    let scope = match (first, last) {
+        (0, LAST_STEP) => format!("All {total} steps of PingOne's sign-on workflow."),
+        (0, _) => format!("{shown} of PingOne's sign-on workflow."),
+        (1, _) => format!("{shown}; step 0 runs in the sandbox first."),
+        _ => format!("{shown}; steps 0–{} run in the sandbox first.", first - 1),
+    };
+    let run = {
+        let embed = embed.clone();
+        move |_| embed::run(store, embed.clone(), st)
+    };
+    view! {
+        <div class="toolbar wb-embed-bar" role="toolbar" aria-label="Run controls">
+            <div class="toolbar-main">
+                <button
+                    type="button"
+                    class="primary big wb-run"
+                    disabled=move || st.working.get() || store.busy.get()
+                    on:click=run
+                >
+                    {label}
+                </button>
+                <span class="next-step">{scope}</span>
+            </div>
+            <div class="progress-row">
+                <progress max=total value=move || done.get() aria-label="Steps done"></progress>
+                <span class="progress-text">{move || format!("{} of {total} steps done", done.get())}</span>
+                {move || (st.working.get() || store.busy.get()).then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
+            </div>
+        </div>
+    }
+}
+
+fn phase_view(phase: Phase) -> AnyView {
+    match phase {
+        Phase::Connect => view! { <ConnectPhase/> }.into_any(),
+        Phase::Provision => view! { <ProvisionPhase/> }.into_any(),
+        Phase::SignOn => view! { <SignOnPhase/> }.into_any(),
+        Phase::Tokens => view! { <TokensPhase/> }.into_any(),
+    }
+}
+
+/// The workbench as an embed (an iframe or a script include): its own store, theme and accent
+/// on its root, the shown phases, host messages. Nothing is kept in web storage.
+#[component]
+pub fn EmbeddedWorkbench(store: Store, embed: Embed) -> impl IntoView {
+    provide_context(store);
+    let o = embed.options.clone();
+    let shown = ShownSteps { first: o.first, last: o.last };
+    if !o.shows_all() {
+        provide_context(shown);
+    }
+    let st = EmbedState { working: RwSignal::new(false), theme: RwSignal::new(embed::initial_theme(&embed)) };
+    embed::watch(store, embed.clone());
+    embed::listen(store, embed.clone(), st);
+    embed::follow_host_theme(&embed, st.theme);
+    let frame = embed.kind == Kind::Frame;
+    if frame {
+        // The iframe's document is the instance's own: its background follows the theme too.
+        Effect::new(move |_| {
+            let t = st.theme.get();
+            if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+                let _ = if t == "auto" { html.remove_attribute("data-theme") } else { html.set_attribute("data-theme", t) };
+            }
+        });
+    }
+    let root = NodeRef::<leptos::html::Div>::new();
+    {
+        let embed = embed.clone();
+        root.on_load(move |el| {
+            embed::apply_accent(&embed, &el);
+            embed::report_size(&embed, el.clone().into());
+            embed::start(store, embed, st);
+        });
+    }
+    let class = format!(
+        "wb-embed {}{}{}{}",
+        if frame { "wb-frame" } else { "wb-script" },
+        if o.compact { " wb-compact" } else { "" },
+        if o.read_only { " wb-readonly" } else { "" },
+        if o.shows_all() { "" } else { " wb-partial" },
+    );
+    let prefix = if frame { "" } else { "data-" };
+    let problems = (!embed.problems.is_empty()).then(|| {
+        let items = embed
+            .problems
+            .iter()
+            .map(|p| {
+                let shown = if p.value.is_empty() { format!("{prefix}{}", p.option) } else { format!("{prefix}{}={}", p.option, p.value) };
+                view! { <li><code>{shown}</code>": "{p.message.clone()}</li> }
+            })
+            .collect_view();
+        view! {
+            <div class="wb-embed-errors" role="alert">
+                <p><strong>"Embed options ignored"</strong>" (docs/embedding.md lists them):"</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let title = "PingOne Sign-On Workbench";
+    let heading = if frame {
+        view! { <h1>{title}</h1> }.into_any()
+    } else {
+        view! { <p class="wb-embed-title">{title}</p> }.into_any()
+    };
+    let full_controls = o.shows_all() && !o.read_only;
+    let side = if full_controls {
+        view! { <ModeSwitch/> }.into_any()
+    } else {
+        view! { <span class="tag wb-mode">{move || format!("{} mode", store.mode.get().label())}</span> }.into_any()
+    };
+    let toolbar = if full_controls {
+        view! { <Toolbar/> }.into_any()
+    } else {
+        view! { <EmbedToolbar embed=embed.clone() st=st/> }.into_any()
+    };
+    let phases = Phase::ALL.into_iter().filter(|p| shown.overlaps(*p)).map(phase_view).collect_view();
+    let phases = if frame {
+        view! { <main class="phases" id="main">{phases}</main> }.into_any()
+    } else {
+        view! { <div class="phases" role="region" aria-label="PingOne sign-on workflow">{phases}</div> }.into_any()
+    };
+    view! {
+        <div
+            class=class
+            node_ref=root
+            data-instance=embed.id.clone()
+            data-theme=move || st.theme.get()
+            data-accent=o.accent.is_some().then_some("")
+            on:click=move |ev| {
+                if let Some(el) = root.get_untracked() {
+                    embed::follow_hash_link(&ev, &el);
+                }
+            }
+        >
+            {problems}
+            <div class="app">
+                <header class="app-header">
+                    <div class="brand">
+                        {heading}
+                        <p class="tagline">"PingOne's login + MFA sign-on workflow, each call explained, visible and re-runnable."</p>
+                    </div>
+                    <div class="header-side">{side}</div>
+                </header>
+                {toolbar}
+                <p class="live-status" role="status" aria-live="polite" aria-atomic="true">
+                    {move || store.announce.get()}
+                </p>
+                {move || store.notice.get().map(|n| view! {
+                    <div class="notice">
+                        <p>{n}</p>
+                        <button type="button" class="ghost small" on:click=move |_| store.notice.set(None)>"Dismiss"</button>
+                    </div>
+                })}
+                <div class="layout">
+                    {phases}
+                    <SidePanels/>
+                </div>
+                <footer class="app-footer small muted">
+                    {move || match store.mode.get() {
+                        Mode::Sandbox => "Sandbox mode: a PingOne emulator runs in this page. Nothing leaves your browser and nothing is stored.",
+                        Mode::Live => "Live mode calls your PingOne tenant through pingone-proxy. Secrets stay in this page's memory; nothing is stored.",
+                    }}
+                </footer>
+            </div>
+        </div>
+    }
 }

@@ -3,12 +3,14 @@
 //! [`app`] is the root. The phases (`phases/`) and components (`components/`) render the one
 //! store ([`state`]) and dispatch the [`runner`]'s actions; [`transport`] sends each request to
 //! the in-page sandbox or the network; [`mask`], [`curl`] and [`transcript`] show and export the
-//! calls with every secret masked.
+//! calls with every secret masked. [`embed`] mounts the app into documentation pages (iframe or
+//! script include, docs/embedding.md).
 
 pub mod app;
 pub mod components;
 pub mod crypto;
 pub mod curl;
+pub mod embed;
 pub mod json;
 pub mod mask;
 pub mod phases;

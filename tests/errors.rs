@@ -184,7 +184,12 @@ async fn no_response_shows_a_network_error() {
         s.secrets.worker_secret = pingone::secret::WorkerSecret::new("secret");
     });
     click(&button(&m.host, "Step"));
-    wait_status(&m, StepId::WorkerToken, StepStatus::Failed).await;
+    // A lost answer of an idempotent call is retried with capped, jittered backoff (8 attempts
+    // in all, ~12 s on average) before the step fails.
+    let failed = wait_until(45_000.0, || status(&m.store, StepId::WorkerToken) == StepStatus::Failed && !m.store.busy.get_untracked()).await;
+    assert!(failed, "{:?}", m.store.run_of(StepId::WorkerToken).error);
+    let attempts = m.store.transcript.with_untracked(|t| t.iter().filter(|e| e.transport_error.is_some()).count());
+    assert_eq!(attempts, 8, "every attempt is in the transcript");
     let card = text(&step_card(&m, 0));
     assert!(card.contains("No response"), "{card}");
     assert!(text(&one(&m.host, "#inspector")).contains("No response"));
