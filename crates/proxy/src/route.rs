@@ -93,11 +93,8 @@ pub fn parse_target(method: &str, has_authority: bool, raw_path: &str, raw_query
     if has_authority {
         return Err(Refusal::AbsoluteForm);
     }
-    let full = match raw_query {
-        Some(q) => format!("{raw_path}?{q}"),
-        None => raw_path.to_string(),
-    };
-    if full.bytes().any(|b| b < 0x20 || b == 0x7f) || contains_ci(&full, "%00") {
+    let has_control = |s: &str| s.bytes().any(|b| b < 0x20 || b == 0x7f) || contains_ci(s, "%00");
+    if has_control(raw_path) || raw_query.is_some_and(has_control) {
         return Err(Refusal::ControlCharacter);
     }
     if !raw_path.starts_with('/') {
@@ -111,9 +108,15 @@ pub fn parse_target(method: &str, has_authority: bool, raw_path: &str, raw_query
     }
     // Decode each segment once (and twice, against double encoding) and refuse dot-segments.
     for seg in raw_path.split('/').skip(1) {
+        if seg == "." || seg == ".." {
+            return Err(Refusal::DotSegment);
+        }
+        if !seg.contains('%') {
+            continue;
+        }
         let once = percent_decode(seg);
         let twice = percent_decode(&once);
-        for s in [seg, once.as_str(), twice.as_str()] {
+        for s in [once.as_str(), twice.as_str()] {
             if s == "." || s == ".." || s.contains('/') || s.contains('\\') {
                 return Err(if s.contains('/') || s.contains('\\') { Refusal::EncodedSeparator } else { Refusal::DotSegment });
             }
@@ -156,8 +159,9 @@ fn is_auth_path(path: &str) -> bool {
     pingone::workflow::is_uuid(env) && matches!(area, "as" | "flows") && segs.next().is_some_and(|s| !s.is_empty())
 }
 
+/// Case-insensitive `contains` for an ASCII `needle`, without allocating.
 fn contains_ci(hay: &str, needle: &str) -> bool {
-    hay.to_ascii_lowercase().contains(needle)
+    hay.len() >= needle.len() && hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn percent_decode(s: &str) -> String {

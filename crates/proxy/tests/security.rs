@@ -15,11 +15,14 @@ use tokio::net::{TcpListener, TcpStream};
 const ENV: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 const ORIGIN: &str = "http://127.0.0.1:8080";
 
+/// Method, target and headers of one request the upstream got.
+type Hit = (String, String, Vec<(String, String)>);
+
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(String, String, Vec<(String, String)>)>>>);
+struct Recorder(Arc<Mutex<Vec<Hit>>>);
 
 impl Recorder {
-    fn hits(&self) -> Vec<(String, String, Vec<(String, String)>)> {
+    fn hits(&self) -> Vec<Hit> {
         self.0.lock().unwrap().clone()
     }
 }
@@ -107,7 +110,7 @@ async fn abuse_requests_are_refused_and_never_reach_an_upstream() {
         ("absolute-form to another host", get(&format!("http://evil.example/na/api/v1/environments/{ENV}/users"), proxy, ""), 400),
         ("absolute-form to an IP literal", get(&format!("http://10.0.0.1/na/api/v1/environments/{ENV}/users"), proxy, ""), 400),
         ("absolute-form to the upstream itself", get(&format!("http://{up}/na/api/v1/environments/{ENV}/users"), proxy, ""), 400),
-        ("CONNECT tunnel", format!("CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\nConnection: close\r\n\r\n"), 405),
+        ("CONNECT tunnel", "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\nConnection: close\r\n\r\n".to_string(), 405),
         ("dot-segments", get(&format!("/na/api/v1/environments/{ENV}/../../../admin"), proxy, ""), 400),
         ("encoded dot-segments", get(&format!("/na/api/v1/environments/{ENV}/%2e%2e/%2E%2E/admin"), proxy, ""), 400),
         ("double-encoded dot-segments", get(&format!("/na/api/v1/environments/{ENV}/%252e%252e/admin"), proxy, ""), 400),
@@ -166,7 +169,8 @@ async fn slow_and_dead_upstreams_are_bounded_and_named() {
 
 #[tokio::test]
 async fn cors_only_for_the_exact_origin() {
-    let up = start_upstream(Recorder::default()).await;
+    let rec = Recorder::default();
+    let up = start_upstream(rec.clone()).await;
     let proxy = start_proxy(&format!("http://{up}")).await;
     let preflight = |origin: &str| {
         format!(
@@ -179,11 +183,31 @@ async fn cors_only_for_the_exact_origin() {
     assert!(ok.header("vary").unwrap_or_default().to_ascii_lowercase().contains("origin"));
     let methods = ok.header("access-control-allow-methods").unwrap_or_default();
     assert!(methods.contains("POST") && !methods.contains("PATCH"), "{methods}");
-    for evil in ["http://evil.example", "http://127.0.0.1:8081", "null", "http://127.0.0.1:8080.evil.example"] {
+    for evil in ["http://evil.example", "http://127.0.0.1:8081", "null", "http://127.0.0.1:8080.evil.example", "HTTP://127.0.0.1:8080"] {
         let r = raw(proxy, &preflight(evil)).await;
         assert_eq!(r.header("access-control-allow-origin"), None, "{evil}: {}", r.head);
         assert_eq!(r.header("access-control-allow-credentials"), None, "{evil}");
+        let r = raw(proxy, &get(&format!("/na/api/v1/environments/{ENV}/users"), proxy, &format!("Origin: {evil}\r\n"))).await;
+        assert!(!r.head.to_ascii_lowercase().lines().any(|l| l.starts_with("access-control-")), "{evil}: {}", r.head);
     }
+    // The preflight answers a fixed set, never what was asked for.
+    let asked = format!(
+        "OPTIONS /na/api/v1/environments/{ENV}/users HTTP/1.1\r\nHost: {proxy}\r\nConnection: close\r\nOrigin: {ORIGIN}\r\nAccess-Control-Request-Method: PATCH\r\nAccess-Control-Request-Headers: x-evil, cookie\r\n\r\n"
+    );
+    let r = raw(proxy, &asked).await;
+    let allowed = r.header("access-control-allow-headers").unwrap_or_default();
+    assert!(!allowed.contains("x-evil") && !allowed.contains("cookie"), "{allowed}");
+    assert!(!r.header("access-control-allow-methods").unwrap_or_default().contains("PATCH"));
+    // Actual responses: the matched origin echoed, with credentials and the exposed headers.
+    let r = raw(proxy, &get(&format!("/na/api/v1/environments/{ENV}/users"), proxy, &format!("Origin: {ORIGIN}\r\n"))).await;
+    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some(ORIGIN));
+    assert_eq!(r.header("access-control-allow-credentials").as_deref(), Some("true"));
+    assert!(r.header("access-control-expose-headers").unwrap_or_default().contains("x-upstream-location"));
+    assert!(r.header("vary").unwrap_or_default().contains("origin"));
+    // Errors the proxy answers itself are readable by the page too.
+    let r = raw(proxy, &get("/zz/api/v1/environments/x", proxy, &format!("Origin: {ORIGIN}\r\n"))).await;
+    assert_eq!((r.status, r.header("access-control-allow-origin").as_deref()), (404, Some(ORIGIN)));
+    assert_eq!(rec.hits().iter().filter(|h| h.0 == "OPTIONS").count(), 0, "preflights are never forwarded");
 }
 
 #[tokio::test]
@@ -230,4 +254,51 @@ fn unsafe_configurations_do_not_start() {
         assert!(router(ProxyConfig::new(vec![ORIGIN.into()], u)).is_err(), "{bad_upstream}");
     }
     assert!(router(ProxyConfig::new(vec![ORIGIN.into()], up())).is_ok());
+}
+
+#[tokio::test]
+async fn upstream_connections_are_kept_alive_and_replaced_when_closed() {
+    use axum::serve::ListenerExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = listener.local_addr().unwrap();
+    let counter = accepted.clone();
+    let listener = listener.tap_io(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let app = axum::Router::new().fallback(|req: Request| async move {
+        let mut resp = Response::new(Body::from("{}"));
+        resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+        if req.uri().path().ends_with("/close") {
+            resp.headers_mut().insert("connection", HeaderValue::from_static("close"));
+        }
+        resp
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let proxy = start_proxy(&format!("http://{up}")).await;
+    let client = reqwest::Client::new();
+    let url = |p: &str| format!("http://{proxy}/na/api/v1/environments/{ENV}/{p}");
+    for _ in 0..20 {
+        assert_eq!(client.get(url("users")).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "one keep-alive connection for sequential requests");
+    // The upstream closes after this answer: the next request gets a new connection, not an error.
+    assert_eq!(client.get(url("close")).send().await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..3 {
+        assert_eq!(client.get(url("users")).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    // Concurrent requests open what they need, then reuse it.
+    let burst: Vec<_> = (0..8).map(|_| tokio::spawn(client.get(url("users")).send())).collect();
+    for r in burst {
+        assert_eq!(r.await.unwrap().unwrap().status(), 200);
+    }
+    let after_burst = accepted.load(Ordering::SeqCst);
+    assert!(after_burst <= 2 + 8, "{after_burst}");
+    for _ in 0..10 {
+        assert_eq!(client.get(url("users")).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), after_burst, "idle connections are reused");
 }

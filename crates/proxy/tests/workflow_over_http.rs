@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 const ORIGIN: &str = "http://127.0.0.1:8080";
 
 async fn start_sandbox(seed: u64) -> (SocketAddr, Arc<Mutex<Sandbox>>) {
-    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed, latency_ms: 0 })));
+    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed, ..Default::default() })));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let options = ServerOptions { latency_ms: 0, allow_origins: vec![], max_body_bytes: 1 << 20, log: false };
@@ -155,7 +155,7 @@ async fn the_whole_workflow_through_the_proxy_to_the_sandbox_server() {
 
 #[tokio::test]
 async fn the_whole_workflow_with_the_in_process_sandbox() {
-    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed: 12, latency_ms: 0 })));
+    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed: 12, ..Default::default() })));
     let info = engine.lock().unwrap().info();
     let proxy = start_proxy(Upstreams::Sandbox(engine.clone())).await;
     let e = engine.clone();
