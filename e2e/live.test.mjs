@@ -49,7 +49,10 @@ test('live mode completes all 21 steps through pingone-proxy --sandbox --serve d
   assert.equal(await page.locator('.inbox').count(), 0);
   await page.getByRole('heading', { name: 'Decoded ID token' }).waitFor({ state: 'visible', timeout: 30_000 });
   assert.equal(await page.locator('li.step[data-status="done"]').count(), 21);
-  await page.locator('.id-token-checks [data-verdict="valid"]').waitFor({ timeout: 15_000 });
+  // The ID token is verified in the page: discovery, JWKS and claims fetched through the proxy.
+  const verdict = page.locator('.id-token-checks [data-verdict]');
+  await verdict.waitFor({ timeout: 15_000 });
+  assert.equal(await verdict.getAttribute('data-verdict'), 'valid', await page.locator('.id-token-checks').innerText());
   // Every PingOne call went through the proxy's routes on this origin; the sandbox worker was
   // never downloaded (live mode needs no emulator in the page).
   const calls = requests.filter((u) => /\/(api|auth)\//.test(u));

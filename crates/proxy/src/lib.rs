@@ -752,6 +752,9 @@ fn rewrite_links(body: Bytes, headers: &HeaderMap, finder: &memchr::memmem::Find
     let mut out = Vec::with_capacity(body.len() + 16 * (prefix.len() + 2).saturating_sub(needle_len));
     let mut last = 0;
     for at in hits {
+        if is_issuer_value(&body, at) {
+            continue;
+        }
         out.extend_from_slice(&body[last..at]);
         out.push(b'"');
         out.extend_from_slice(prefix.as_bytes());
@@ -760,6 +763,16 @@ fn rewrite_links(body: Bytes, headers: &HeaderMap, finder: &memchr::memmem::Find
     }
     out.extend_from_slice(&body[last..]);
     Bytes::from(out)
+}
+
+/// Whether the string starting at `at` is the value of an `"issuer"` member (the discovery
+/// document's): an identifier the ID token's `iss` must equal, not a link to follow, so it is
+/// left as PingOne wrote it.
+fn is_issuer_value(body: &[u8], at: usize) -> bool {
+    body[..at]
+        .trim_ascii_end()
+        .strip_suffix(b":")
+        .is_some_and(|before| before.trim_ascii_end().ends_with(b"\"issuer\""))
 }
 
 /// An upstream's answer, read whole.
@@ -805,6 +818,21 @@ fn send_sandbox(engine: &Mutex<sandbox::Sandbox>, method: &Method, url: &str, he
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_discovery_issuer_is_an_identifier_not_a_link() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        let up = link_finder("https://auth.pingone.com");
+        let body = Bytes::from_static(
+            br#"{"issuer" : "https://auth.pingone.com/e/as","jwks_uri":"https://auth.pingone.com/e/as/jwks"}"#,
+        );
+        let out = rewrite_links(body, &h, &up, || "http://proxy:2/na/auth".into());
+        assert_eq!(
+            &out[..],
+            br#"{"issuer" : "https://auth.pingone.com/e/as","jwks_uri":"http://proxy:2/na/auth/e/as/jwks"}"#
+        );
+    }
 
     #[test]
     fn links_are_rewritten_without_touching_other_text() {
