@@ -679,13 +679,27 @@ impl AppState {
         }
     }
 
+    /// The origin the page reaches this proxy at, for the links it hands out: `http://{Host}`,
+    /// or, behind a dev server that forwards to it (`trunk serve` sets `X-Forwarded-Host` and
+    /// `X-Forwarded-Proto`), that forwarded origin when it is one of the allowed origins (so the
+    /// page follows links on its own origin, where its cookies are).
+    fn public_origin(&self, headers: &HeaderMap) -> String {
+        let get = |name: &str| headers.get(name).and_then(|h| h.to_str().ok());
+        if let Some(host) = get("x-forwarded-host") {
+            let forwarded = format!("{}://{host}", get("x-forwarded-proto").unwrap_or("http"));
+            if self.config.allow_origins.iter().any(|a| *a == forwarded) {
+                return forwarded;
+            }
+        }
+        format!("http://{}", get("host").unwrap_or("127.0.0.1"))
+    }
+
     /// The page's response: selected headers, upstream links rewritten to this proxy's routes,
     /// cookies from the auth host moved under its route, redirects reported, not followed.
     fn respond(&self, parts: &Parts, target: &Target, up: UpstreamResponse) -> Response {
         let origin = self.upstream_origin(target.host, target.region);
         let public_prefix = || {
-            let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-            format!("http://{host}/{}/{}", target.region.code(), target.host.segment())
+            format!("{}/{}/{}", self.public_origin(&parts.headers), target.region.code(), target.host.segment())
         };
         let body = match self.base(target.host, target.region) {
             Some(base) => rewrite_links(up.body, &up.headers, &base.links, public_prefix),

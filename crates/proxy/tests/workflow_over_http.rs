@@ -193,3 +193,27 @@ async fn redirect_mode_authorize_and_resume_are_readable_through_the_proxy() {
     let location = resp.headers.get("location").unwrap();
     assert!(location.contains("flowId="), "{location}");
 }
+
+#[tokio::test]
+async fn links_follow_the_forwarded_origin_only_when_it_is_allowed() {
+    // `trunk serve` forwards /na/... to the proxy with X-Forwarded-Host/Proto: the links the
+    // page follows must stay on the page's origin (where its cookies are), never on a foreign one.
+    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed: 14, ..Default::default() })));
+    let env = engine.lock().unwrap().info().env_id;
+    let proxy = start_proxy(Upstreams::Sandbox(engine)).await;
+    let client = reqwest::Client::new();
+    let jwks_uri = |forwarded: &'static str| {
+        let client = client.clone();
+        let url = format!("http://{proxy}/na/auth/{env}/as/.well-known/openid-configuration");
+        async move {
+            let r = client.get(url).header("X-Forwarded-Host", forwarded).header("X-Forwarded-Proto", "http").send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            let v: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+            v["jwks_uri"].as_str().unwrap().to_string()
+        }
+    };
+    let allowed = jwks_uri("127.0.0.1:8080").await;
+    assert!(allowed.starts_with("http://127.0.0.1:8080/na/auth/"), "{allowed}");
+    let foreign = jwks_uri("evil.example").await;
+    assert!(foreign.starts_with(&format!("http://{proxy}/na/auth/")), "{foreign}");
+}
