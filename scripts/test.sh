@@ -41,6 +41,18 @@ start_live_stack() {
   live_pids+=($!)
   for _ in $(seq 100); do line="$(head -n1 "$px_out")"; [ -n "$line" ] && break; sleep 0.1; done
   export WORKBENCH_LIVE_PROXY="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["proxy_url"].rstrip("/"))')" || return 1
+  # A second proxy that holds the worker credentials itself (--worker-from-env).
+  local wx_out
+  wx_out="$(mktemp)"
+  PINGONE_WORKER_CLIENT_ID="$WORKBENCH_LIVE_WORKER_ID" PINGONE_WORKER_CLIENT_SECRET="$WORKBENCH_LIVE_WORKER_SECRET" \
+    PINGONE_ENVIRONMENT_ID="$WORKBENCH_LIVE_ENV_ID" \
+    target/debug/pingone-proxy --listen 127.0.0.1:0 --allow-origin "http://127.0.0.1:$runner_port" --region na --worker-from-env \
+    --upstream-api "$WORKBENCH_LIVE_SANDBOX" --upstream-auth "$WORKBENCH_LIVE_SANDBOX" --rate-limit 0 --quiet >"$wx_out" 2>/dev/null &
+  live_pids+=($!)
+  for _ in $(seq 100); do line="$(head -n1 "$wx_out")"; [ -n "$line" ] && break; sleep 0.1; done
+  WORKBENCH_LIVE_WORKER_PROXY="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["proxy_url"].rstrip("/"))')" || return 1
+  export WORKBENCH_LIVE_WORKER_PROXY
+  rm -f "$wx_out"
   export WASM_BINDGEN_TEST_ADDRESS="127.0.0.1:$runner_port"
   echo "[test] live stack: page http://127.0.0.1:$runner_port -> proxy $WORKBENCH_LIVE_PROXY -> sandbox $WORKBENCH_LIVE_SANDBOX"
   rm -f "$sb_out" "$px_out"

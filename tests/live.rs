@@ -180,3 +180,37 @@ async fn secrets_stay_out_of_browser_storage_unless_the_person_opts_in() {
     assert!(!storage_dump().contains("a-worker-secret-value"));
     web_sys::window().unwrap().session_storage().unwrap().unwrap().clear().unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn behind_a_proxy_that_holds_the_worker_credentials_the_page_never_sees_them() {
+    let st = stack();
+    let worker_proxy = option_env!("WORKBENCH_LIVE_WORKER_PROXY").expect("run through scripts/test.sh wasm");
+    let m = mount_workbench(options(44));
+    m.store.switch_mode(Mode::Live);
+    sleep(20).await;
+    type_into(&one(&m.host, "#f-proxy"), worker_proxy);
+    // The app asks the proxy what it is: the worker fields go, the environment is the proxy's.
+    assert!(
+        wait_until(5_000.0, || m.store.wf.with_untracked(|s| s.config.worker_token_from_proxy)).await,
+        "GET /_proxy/info was not understood: {:?}",
+        m.store.proxy_info.get_untracked()
+    );
+    sleep(20).await;
+    assert!(all(&m.host, "#f-worker_secret").is_empty() && all(&m.host, "#f-worker_client_id").is_empty());
+    assert!(text(&m.host).contains("The proxy holds the worker credentials"));
+    assert_eq!(m.store.wf.with_untracked(|s| s.config.environment_id.clone()), st.env_id);
+    // An authenticator app lets Run all finish unattended.
+    m.store.wf.update(|s| s.config.device_type = pingone::models::DeviceType::Totp);
+    click(&button(&m.host, "Run all"));
+    assert!(wait_until(30_000.0, || m.store.complete.get_untracked()).await, "not complete: {:?}", dump(&m));
+    assert_eq!(status(&m.store, StepId::WorkerToken), StepStatus::Skipped);
+    // No worker credential ever left the page: no Basic auth to /as/token, no Bearer on management calls.
+    for e in m.store.transcript.get_untracked() {
+        let auth = e.request.headers.get("authorization").map(str::to_string);
+        if e.request.url.contains("/api/") {
+            assert_eq!(auth, None, "{} carried {auth:?}", e.request.url);
+        }
+        assert!(!e.request.body.as_deref().unwrap_or_default().contains("client_credentials"), "{}", e.request.url);
+    }
+    assert!(m.store.wf.with_untracked(|s| s.secrets.worker_token.is_none() && s.secrets.worker_secret.is_empty()));
+}
