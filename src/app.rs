@@ -174,6 +174,23 @@ fn Toolbar() -> impl IntoView {
     }
 }
 
+/// The ARIA live region (progress for screen readers) and the dismissable notice.
+#[component]
+fn StatusAndNotice() -> impl IntoView {
+    let store = expect_context::<Store>();
+    view! {
+        <p class="live-status" role="status" aria-live="polite" aria-atomic="true">
+            {move || store.announce.get()}
+        </p>
+        {move || store.notice.get().map(|n| view! {
+            <div class="notice">
+                <p>{n}</p>
+                <button type="button" class="ghost small" on:click=move |_| store.notice.set(None)>"Dismiss"</button>
+            </div>
+        })}
+    }
+}
+
 /// Sandbox or live tenant; each keeps its own run.
 #[component]
 fn ModeSwitch() -> impl IntoView {
@@ -238,15 +255,7 @@ pub fn Workbench(store: Store) -> impl IntoView {
                 </div>
             </header>
             <Toolbar/>
-            <p class="live-status" role="status" aria-live="polite" aria-atomic="true">
-                {move || store.announce.get()}
-            </p>
-            {move || store.notice.get().map(|n| view! {
-                <div class="notice">
-                    <p>{n}</p>
-                    <button type="button" class="ghost small" on:click=move |_| store.notice.set(None)>"Dismiss"</button>
-                </div>
-            })}
+            <StatusAndNotice/>
             <div class="layout">
                 <main class="phases" id="main">
                     <ConnectPhase/>
@@ -440,15 +449,7 @@ pub fn EmbeddedWorkbench(store: Store, embed: Embed) -> impl IntoView {
                     <div class="header-side">{side}</div>
                 </header>
                 {toolbar}
-                <p class="live-status" role="status" aria-live="polite" aria-atomic="true">
-                    {move || store.announce.get()}
-                </p>
-                {move || store.notice.get().map(|n| view! {
-                    <div class="notice">
-                        <p>{n}</p>
-                        <button type="button" class="ghost small" on:click=move |_| store.notice.set(None)>"Dismiss"</button>
-                    </div>
-                })}
+                <StatusAndNotice/>
                 <div class="layout">
                     {phases}
                     <SidePanels/>

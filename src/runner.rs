@@ -338,21 +338,19 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
                 }
                 Err(e) => break Outcome::Failed(StepFailure::plain("WebCrypto", e.to_string())),
             },
-            Err(BuildError::NeedsInput(UserInput::TotpCode)) => match totp_code(&store).await {
-                Ok(code) => {
-                    store.wf.update(|s| s.secrets.otp = Some(Otp::new(code)));
-                    continue;
+            // An authenticator app's code is computed (to activate it, and at sign-on), in
+            // sandbox and live mode alike.
+            Err(BuildError::NeedsInput(input @ (UserInput::TotpCode | UserInput::Otp)))
+                if input == UserInput::TotpCode || uses_totp(&store) =>
+            {
+                match totp_code(&store).await {
+                    Ok(code) => {
+                        store.wf.update(|s| s.secrets.otp = Some(Otp::new(code)));
+                        continue;
+                    }
+                    Err(f) => break Outcome::Failed(f),
                 }
-                Err(f) => break Outcome::Failed(f),
-            },
-            // An authenticator app's code is computed, in sandbox and live mode alike.
-            Err(BuildError::NeedsInput(UserInput::Otp)) if uses_totp(&store) => match totp_code(&store).await {
-                Ok(code) => {
-                    store.wf.update(|s| s.secrets.otp = Some(Otp::new(code)));
-                    continue;
-                }
-                Err(f) => break Outcome::Failed(f),
-            },
+            }
             Err(BuildError::NeedsInput(UserInput::Otp)) => {
                 if auto_otp {
                     if let Some(otp) = store.inbox_otp_for_flow() {

@@ -274,10 +274,6 @@ impl StepFailure {
         }
     }
 
-    pub fn from_transport(e: &TransportError) -> StepFailure {
-        StepFailure::no_response(&e.to_string())
-    }
-
     pub fn input(errors: &[FieldError]) -> StepFailure {
         StepFailure {
             title: "Input problem".into(),
@@ -427,8 +423,6 @@ pub struct Store {
     pub notice: RwSignal<Option<String>>,
     /// The password step 11 set, kept so a person can go back to it after trying a wrong one.
     pub provisioned_password: RwSignal<Option<Password>>,
-    /// The live proxy's self-description, once fetched (`None`: not asked yet or not reachable).
-    pub proxy_info: RwSignal<Option<ProxyInfo>>,
     /// The person opted in to keep the worker credentials in this browser's localStorage.
     pub remember_worker: RwSignal<bool>,
     /// Sandbox fault injection: the fraction of calls answered 503/429 or dropped after acting.
@@ -594,24 +588,10 @@ impl Store {
         let mut replay = Vec::new();
         let mut mode = Mode::Sandbox;
         let mut live = LiveSettings::default();
-        let (saved_live, saved) = match saved {
-            Some(s) if s.mode == Mode::Live => (Some(s), None),
-            other => (None, other),
-        };
-        if let Some(saved) = saved_live {
-            // A live run: PingOne kept what was created, the page kept no secret. Keep the
-            // inputs, ids and record; step 0 needs the worker secret again and the sign-on
-            // starts over (its PKCE verifier and code were in memory).
-            mode = Mode::Live;
-            live = saved.live.clone();
-            let fresh = fresh_live_state(&live, &opts);
-            state = saved.state.clone();
-            state.secrets = fresh.secrets;
-            state.reset_sign_on();
-            progress = saved.progress.clone();
-            let mut again = vec![StepId::WorkerToken];
-            again.extend(SIGN_ON_STEPS);
-            progress.reset_from(&again);
+        if let Some(saved) = saved {
+            // Kept in both modes: the inputs, the record of the run (errors were about the old
+            // page) and the settings.
+            live = saved.live;
             runs = saved.runs;
             runs.resize(STEPS.len(), StepRun::default());
             for r in runs.iter_mut() {
@@ -619,37 +599,41 @@ impl Store {
             }
             transcript = saved.transcript;
             auto_otp = saved.auto_otp;
-            notice = Some("Restored your live run after the reload. Secrets are kept in memory only: enter the worker client secret and run step 0 again; the sign-on (steps 14 to 20) starts over.".to_string());
-        } else if let Some(saved) = saved {
-            live = saved.live.clone();
-            // The sandbox restarted with the page: keep the person's inputs and the record of
-            // the run, point the config at the new tenant (when it starts), and replay the
-            // finished steps.
-            let fresh = state.config.clone();
-            let mut config = saved.state.config.clone();
-            config.environment_id = fresh.environment_id;
-            config.worker_client_id = fresh.worker_client_id;
-            config.endpoints = fresh.endpoints;
-            state.config = config;
-            state.created = saved.state.created.clone();
-            replay = STEPS.iter().map(|s| s.id).filter(|&id| saved.progress.status(id) == StepStatus::Done).collect();
-            progress = Progress::new();
-            runs = saved.runs;
-            runs.resize(STEPS.len(), StepRun::default());
-            for r in runs.iter_mut() {
-                r.error = None;
-            }
-            transcript = saved.transcript;
-            auto_otp = saved.auto_otp;
-            run_clock = saved.run_clock;
-            notice = Some(if replay.is_empty() {
-                "Restored your inputs after the reload.".to_string()
+            if saved.mode == Mode::Live {
+                // A live run: PingOne kept what was created, the page kept no secret. Step 0
+                // needs the worker secret again and the sign-on starts over (its PKCE verifier
+                // and code were in memory).
+                mode = Mode::Live;
+                let fresh = fresh_live_state(&live, &opts);
+                state = saved.state;
+                state.secrets = fresh.secrets;
+                state.reset_sign_on();
+                progress = saved.progress;
+                let mut again = vec![StepId::WorkerToken];
+                again.extend(SIGN_ON_STEPS);
+                progress.reset_from(&again);
+                notice = Some("Restored your live run after the reload. Secrets are kept in memory only: enter the worker client secret and run step 0 again; the sign-on (steps 14 to 20) starts over.".to_string());
             } else {
-                format!(
-                    "Restored the run after the reload. Secrets are kept in memory only and the in-page sandbox restarted with the page, so the {} finished steps are replayed against it (marked \u{201c}replayed\u{201d} in the inspector).",
-                    replay.len()
-                )
-            });
+                // The sandbox restarted with the page: point the config at the new tenant (when
+                // it starts) and replay the finished steps.
+                let fresh = state.config.clone();
+                let mut config = saved.state.config;
+                config.environment_id = fresh.environment_id;
+                config.worker_client_id = fresh.worker_client_id;
+                config.endpoints = fresh.endpoints;
+                state.config = config;
+                state.created = saved.state.created;
+                replay = STEPS.iter().map(|s| s.id).filter(|&id| saved.progress.status(id) == StepStatus::Done).collect();
+                run_clock = saved.run_clock;
+                notice = Some(if replay.is_empty() {
+                    "Restored your inputs after the reload.".to_string()
+                } else {
+                    format!(
+                        "Restored the run after the reload. Secrets are kept in memory only and the in-page sandbox restarted with the page, so the {} finished steps are replayed against it (marked \u{201c}replayed\u{201d} in the inspector).",
+                        replay.len()
+                    )
+                });
+            }
         }
         let wf = RwSignal::new(state);
         let progress = RwSignal::new(progress);
@@ -685,7 +669,6 @@ impl Store {
             id_token_check: RwSignal::new(None),
             cleanup: RwSignal::new(Vec::new()),
             fail_rate: RwSignal::new(0.0),
-            proxy_info: RwSignal::new(None),
             remember_worker: RwSignal::new(opts.persist && remembered_worker().is_some()),
             transport: StoredValue::new_local(None),
             starting: StoredValue::new_local(None),
@@ -939,7 +922,6 @@ impl Store {
                 s.config.environment_id = env;
             }
         });
-        self.proxy_info.set(info);
     }
 
     /// Changes live mode's region or proxy (before step 0 has run).
@@ -953,7 +935,6 @@ impl Store {
         }
         self.live.set(settings);
         if proxy_changed && self.mode.get_untracked() == Mode::Live {
-            self.proxy_info.set(None);
             let store = *self;
             leptos::task::spawn_local(async move { store.probe_proxy().await });
         }

@@ -192,8 +192,7 @@ async fn behind_a_proxy_that_holds_the_worker_credentials_the_page_never_sees_th
     // The app asks the proxy what it is: the worker fields go, the environment is the proxy's.
     assert!(
         wait_until(5_000.0, || m.store.wf.with_untracked(|s| s.config.worker_token_from_proxy)).await,
-        "GET /_proxy/info was not understood: {:?}",
-        m.store.proxy_info.get_untracked()
+        "the app did not learn from GET {worker_proxy}/_proxy/info that the proxy holds the worker credentials"
     );
     sleep(20).await;
     assert!(all(&m.host, "#f-worker_secret").is_empty() && all(&m.host, "#f-worker_client_id").is_empty());

@@ -111,6 +111,21 @@ pub fn ConfigField(
     }
 }
 
+/// The Show / Hide button of a masked secret input.
+#[component]
+pub fn ShowToggle(shown: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="ghost"
+            aria-pressed=move || if shown.get() { "true" } else { "false" }
+            on:click=move |_| shown.update(|s| *s = !*s)
+        >
+            {move || if shown.get() { "Hide" } else { "Show" }}
+        </button>
+    }
+}
+
 /// The test user's password (a secret: masked, with a Show toggle).
 #[component]
 pub fn PasswordField(step: StepId) -> impl IntoView {
@@ -136,14 +151,7 @@ pub fn PasswordField(step: StepId) -> impl IntoView {
                         store.wf.update(|s| s.secrets.password = Password::new(v));
                     }
                 />
-                <button
-                    type="button"
-                    class="ghost"
-                    aria-pressed=move || if shown.get() { "true" } else { "false" }
-                    on:click=move |_| shown.update(|s| *s = !*s)
-                >
-                    {move || if shown.get() { "Hide" } else { "Show" }}
-                </button>
+                <ShowToggle shown=shown/>
             </div>
             <p class="field-hint" id="f-password-hint">
                 "Generated for this run; kept in memory only, never saved."
@@ -230,14 +238,7 @@ pub fn WorkerSecretField() -> impl IntoView {
                         store.sync_remembered_worker();
                     }
                 />
-                <button
-                    type="button"
-                    class="ghost"
-                    aria-pressed=move || if shown.get() { "true" } else { "false" }
-                    on:click=move |_| shown.update(|s| *s = !*s)
-                >
-                    {move || if shown.get() { "Hide" } else { "Show" }}
-                </button>
+                <ShowToggle shown=shown/>
             </div>
             <p class="field-hint" id="f-worker_secret-hint">
                 {move || if store.remember_worker.get() {

@@ -8,6 +8,7 @@ use crate::components::json_view::JsonView;
 use crate::components::step_card::StepCard;
 use crate::runner;
 use crate::state::{Mode, StepFailure, Store};
+use crate::components::field::ShowToggle;
 use leptos::prelude::*;
 use pingone::flow::{Flow, FlowStatus};
 use pingone::workflow::{Phase, StepId, StepStatus};
@@ -47,14 +48,7 @@ fn UsernamePasswordForm() -> impl IntoView {
                         prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev))
                     />
-                    <button
-                        type="button"
-                        class="ghost"
-                        aria-pressed=move || if shown.get() { "true" } else { "false" }
-                        on:click=move |_| shown.update(|s| *s = !*s)
-                    >
-                        {move || if shown.get() { "Hide" } else { "Show" }}
-                    </button>
+                    <ShowToggle shown=shown/>
                 </div>
             </div>
             <div class="form-actions">

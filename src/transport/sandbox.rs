@@ -118,11 +118,6 @@ impl SandboxTransport {
             }
         }
     }
-
-    /// Whether the engine runs in a Web Worker (the release build) or on the page's thread.
-    pub fn in_worker(&self) -> bool {
-        matches!(*self.engine, Engine::Worker(_))
-    }
 }
 
 impl Engine {

@@ -2,6 +2,8 @@
 //! (token endpoint + management API) for the rules, and against the sandbox for the whole
 //! workflow, a revoked token and the clean-up.
 
+mod common;
+use common::{read_response, start_sandbox};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
@@ -15,7 +17,6 @@ use pingone::workflow::{
 use pingone::Region;
 use proxy::worker::WorkerConfig;
 use proxy::{router, ProxyConfig, Upstreams};
-use sandbox::server::{serve, ServerOptions};
 use sandbox::{Sandbox, SandboxConfig};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -399,16 +400,6 @@ fn worker_mode_needs_its_region() {
 
 // ---------- the whole workflow against the sandbox ----------
 
-async fn start_sandbox(seed: u64) -> (SocketAddr, Arc<Mutex<Sandbox>>) {
-    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed, ..Default::default() })));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let options = ServerOptions { latency_ms: 0, allow_origins: vec![], max_body_bytes: 1 << 20, log: false };
-    let e = engine.clone();
-    tokio::spawn(async move { serve(listener, e, options).await.unwrap() });
-    (addr, engine)
-}
-
 fn sandbox_worker(engine: &Arc<Mutex<Sandbox>>) -> WorkerConfig {
     let info = engine.lock().unwrap().info();
     WorkerConfig::new(info.worker_client_id, WorkerSecret::new(info.worker_client_secret), info.env_id, Region::Na)
@@ -437,13 +428,7 @@ async fn send(client: &reqwest::Client, sent: &Sent, req: HttpRequest) -> HttpRe
         rb = rb.body(body.clone());
     }
     sent.0.lock().unwrap().push(line);
-    let resp = rb.send().await.unwrap();
-    let mut out = HttpResponse::new(resp.status().as_u16());
-    for (k, v) in resp.headers() {
-        out.headers.push(k.as_str(), v.to_str().unwrap_or_default());
-    }
-    out.body = resp.text().await.unwrap();
-    out.unwrap_proxied_redirect()
+    read_response(rb.send().await.unwrap()).await
 }
 
 /// Steps 1-20 through the proxy in worker mode; step 0 is the proxy's business. The client's

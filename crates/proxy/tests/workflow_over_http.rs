@@ -2,12 +2,13 @@
 //! it: `pingone-proxy` in front of the `pingone-sandbox` server (and with `--sandbox`
 //! in-process), cookies kept by the client, redirects read from the proxy's headers.
 
+mod common;
+use common::{read_response, start_sandbox};
 use pingone::http::{HttpRequest, HttpResponse};
 use pingone::oauth::{pkce_challenge_from_digest, pkce_verifier, random_token, AuthorizeSecrets};
 use pingone::secret::{Otp, Password, WorkerSecret};
 use pingone::workflow::{Applied, BuildError, Endpoints, Planned, Progress, StepStatus, UserInput, WorkflowConfig, WorkflowState};
 use proxy::{router, ProxyConfig, Upstreams};
-use sandbox::server::{serve, ServerOptions};
 use sandbox::{Sandbox, SandboxConfig};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
@@ -15,16 +16,6 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
-
-async fn start_sandbox(seed: u64) -> (SocketAddr, Arc<Mutex<Sandbox>>) {
-    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed, ..Default::default() })));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let options = ServerOptions { latency_ms: 0, allow_origins: vec![], max_body_bytes: 1 << 20, log: false };
-    let e = engine.clone();
-    tokio::spawn(async move { serve(listener, e, options).await.unwrap() });
-    (addr, engine)
-}
 
 async fn start_proxy(upstreams: Upstreams) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -48,13 +39,7 @@ async fn send(client: &reqwest::Client, req: HttpRequest) -> HttpResponse {
     if let Some(body) = req.body {
         rb = rb.body(body);
     }
-    let resp = rb.send().await.unwrap();
-    let mut out = HttpResponse::new(resp.status().as_u16());
-    for (k, v) in resp.headers() {
-        out.headers.push(k.as_str(), v.to_str().unwrap_or_default());
-    }
-    out.body = resp.text().await.unwrap();
-    out.unwrap_proxied_redirect()
+    read_response(rb.send().await.unwrap()).await
 }
 
 struct Run {
