@@ -64,10 +64,13 @@ stop_live_stack() {
 }
 
 suite_wasm() {
+  # WASM_TEST=live runs only tests/live.rs (while working on one file); default: every wasm test.
+  local targets=(-p workbench -p pingone)
+  [ -n "${WASM_TEST:-}" ] && targets=(-p workbench --test "$WASM_TEST")
   start_live_stack || { echo "[test] wasm: could not start the live stack" >&2; stop_live_stack; return 1; }
   WASM_BINDGEN_TEST_TIMEOUT=300 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/webdriver.json" \
-    cargo test --no-fail-fast --target wasm32-unknown-unknown -p workbench -p pingone
+    cargo test --no-fail-fast --target wasm32-unknown-unknown "${targets[@]}"
   local rc=$?
   stop_live_stack
   return $rc

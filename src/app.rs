@@ -238,6 +238,7 @@ fn SidePanels() -> impl IntoView {
 pub fn Workbench(store: Store) -> impl IntoView {
     provide_context(store);
     store.start_persistence();
+    store.start_remembering();
     runner::replay_after_reload(store);
     view! {
         <div class="app">

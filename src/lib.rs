@@ -14,6 +14,7 @@ pub mod embed;
 pub mod json;
 pub mod mask;
 pub mod phases;
+pub mod remember;
 pub mod runner;
 pub mod state;
 pub mod transcript;

@@ -7,6 +7,7 @@
 
 use crate::crypto;
 use crate::mask::SecretValues;
+use crate::remember::{self, Choices, Kept, Restored};
 use crate::transcript::Exchange;
 use crate::transport::{AnyTransport, HttpTransport, SandboxStart, SandboxTransport, TransportError};
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
@@ -351,23 +352,7 @@ impl Default for StoreOptions {
 }
 
 /// The localStorage key of the worker credentials a person chose to remember on this device.
-pub const REMEMBER_KEY: &str = "pingone-workbench.remember.worker.v1";
-
-/// Worker credentials remembered on this device (opt-in, live mode only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct RememberedWorker {
-    environment_id: String,
-    worker_client_id: String,
-    worker_secret: String,
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
-fn remembered_worker() -> Option<RememberedWorker> {
-    local_storage()?.get_item(REMEMBER_KEY).ok().flatten().and_then(|j| serde_json::from_str(&j).ok())
-}
+pub const REMEMBER_KEY: &str = Kept::WorkerCredentials.key();
 
 /// The sessionStorage key of the saved run.
 pub const SESSION_KEY: &str = "pingone-workbench.run.v1";
@@ -423,8 +408,10 @@ pub struct Store {
     pub notice: RwSignal<Option<String>>,
     /// The password step 11 set, kept so a person can go back to it after trying a wrong one.
     pub provisioned_password: RwSignal<Option<Password>>,
-    /// The person opted in to keep the worker credentials in this browser's localStorage.
-    pub remember_worker: RwSignal<bool>,
+    /// The secrets the person opted in to keep in this browser's localStorage (live mode).
+    pub remember: RwSignal<Choices>,
+    /// The secrets a reload put back from this device (the Tokens phase verifies kept tokens again).
+    pub restored: StoredValue<Restored>,
     /// Sandbox fault injection: the fraction of calls answered 503/429 or dropped after acting.
     pub fail_rate: RwSignal<f64>,
     /// The last clean-up, one row per DELETE.
@@ -527,12 +514,12 @@ fn fresh_live_state(settings: &LiveSettings, opts: &StoreOptions) -> WorkflowSta
     let suffix = opts.suffix.clone().unwrap_or_else(new_suffix);
     let password = opts.password.clone().unwrap_or_else(new_password);
     // Only what the person chose to remember on this device (and never in tests' stores).
-    let remembered = remembered_worker().filter(|_| opts.persist);
+    let remembered = remember::worker().filter(|_| opts.persist);
     let (env, worker, secret) = match remembered {
         Some(r) => (r.environment_id, r.worker_client_id, r.worker_secret),
-        None => (String::new(), String::new(), String::new()),
+        None => (String::new(), String::new(), WorkerSecret::default()),
     };
-    WorkflowState::new(config_for(endpoints, &env, &worker, &suffix), WorkerSecret::new(secret), Password::new(password))
+    WorkflowState::new(config_for(endpoints, &env, &worker, &suffix), secret, Password::new(password))
 }
 
 /// The steps of a sign-on (reset together: their secrets never survive a reload).
@@ -588,6 +575,7 @@ impl Store {
         let mut replay = Vec::new();
         let mut mode = Mode::Sandbox;
         let mut live = LiveSettings::default();
+        let mut kept = Restored::default();
         if let Some(saved) = saved {
             // Kept in both modes: the inputs, the record of the run (errors were about the old
             // page) and the settings.
@@ -600,19 +588,41 @@ impl Store {
             transcript = saved.transcript;
             auto_otp = saved.auto_otp;
             if saved.mode == Mode::Live {
-                // A live run: PingOne kept what was created, the page kept no secret. Step 0
-                // needs the worker secret again and the sign-on starts over (its PKCE verifier
+                // A live run: PingOne kept what was created; the page kept only the secrets the
+                // person chose to remember on this device. Step 0 needs the worker secret again;
+                // a password nobody kept is set anew (step 11), an application secret read again
+                // (step 19) and, without kept tokens, the sign-on starts over (its PKCE verifier
                 // and code were in memory).
                 mode = Mode::Live;
                 let fresh = fresh_live_state(&live, &opts);
                 state = saved.state;
                 state.secrets = fresh.secrets;
-                state.reset_sign_on();
+                if remember::worker().is_some_and(|r| r.environment_id != state.config.environment_id) {
+                    // Remembered for another environment than this run's.
+                    state.secrets.worker_secret = WorkerSecret::default();
+                }
+                let signed_on = saved.progress.status(StepId::ExchangeCode) == StepStatus::Done;
+                kept = if opts.persist { remember::restore(&mut state, signed_on) } else { Restored::default() };
                 progress = saved.progress;
                 let mut again = vec![StepId::WorkerToken];
-                again.extend(SIGN_ON_STEPS);
+                if !kept.password {
+                    again.push(StepId::SetPassword);
+                }
+                if !kept.app_secret {
+                    again.push(StepId::ReadApplicationSecret);
+                }
+                if !kept.tokens {
+                    state.reset_sign_on();
+                    again.extend(SIGN_ON_STEPS);
+                }
                 progress.reset_from(&again);
-                notice = Some("Restored your live run after the reload. Secrets are kept in memory only: enter the worker client secret and run step 0 again; the sign-on (steps 14 to 20) starts over.".to_string());
+                notice = Some(match kept.describe() {
+                    None => "Restored your live run after the reload. Secrets are kept in memory only: enter the worker client secret and run step 0 again; the user's password is set again (step 11), the application secret read again (step 19) and the sign-on (steps 14 to 20) starts over.".to_string(),
+                    Some(list) => format!(
+                        "Restored your live run after the reload, with {list} you chose to remember on this device. Run step 0 again for a new worker token{}.",
+                        if kept.tokens { "; the kept ID token is verified again" } else { "; the sign-on (steps 14 to 20) starts over" }
+                    ),
+                });
             } else {
                 // The sandbox restarted with the page: point the config at the new tenant (when
                 // it starts) and replay the finished steps.
@@ -669,7 +679,8 @@ impl Store {
             id_token_check: RwSignal::new(None),
             cleanup: RwSignal::new(Vec::new()),
             fail_rate: RwSignal::new(0.0),
-            remember_worker: RwSignal::new(opts.persist && remembered_worker().is_some()),
+            remember: RwSignal::new(if opts.persist { Choices::from_storage() } else { Choices::default() }),
+            restored: StoredValue::new(kept),
             transport: StoredValue::new_local(None),
             starting: StoredValue::new_local(None),
             sandbox_start: StoredValue::new((sandbox_seed(&opts), opts.latency_ms)),
@@ -831,29 +842,40 @@ impl Store {
         });
     }
 
-    /// Keeps (or forgets) the live worker credentials in this browser's localStorage: the one
-    /// place a secret is stored, and only when the person asks for it.
-    pub fn set_remember_worker(&self, on: bool) {
-        self.remember_worker.set(on);
-        self.sync_remembered_worker();
+    /// Keeps (or forgets) one secret in this browser's localStorage: the one place a secret is
+    /// stored, and only when the person asks for it.
+    pub fn set_remember(&self, k: Kept, on: bool) {
+        self.remember.update(|c| c.set(k, on));
     }
 
-    /// Writes the remembered worker credentials after a change (removes them when not opted in).
-    pub fn sync_remembered_worker(&self) {
-        let Some(storage) = local_storage() else { return };
-        if !self.remember_worker.get_untracked() || self.mode.get_untracked() != Mode::Live {
-            if !self.remember_worker.get_untracked() {
-                let _ = storage.remove_item(REMEMBER_KEY);
-            }
+    /// Whether this store may use browser storage at all (the app's does; tests' and embeds' not).
+    pub fn persists(&self) -> bool {
+        self.persist.get_value()
+    }
+
+    /// Keeps the opted-in secrets of a live run on this device as they change and removes a
+    /// secret's record when the person opts out (call once, inside the app's reactive owner).
+    /// Kept tokens restored by a reload are verified again.
+    pub fn start_remembering(self) {
+        if !self.persist.get_value() {
             return;
         }
-        let r = self.wf.with_untracked(|s| RememberedWorker {
-            environment_id: s.config.environment_id.clone(),
-            worker_client_id: s.config.worker_client_id.clone(),
-            worker_secret: s.secrets.worker_secret.expose().to_string(),
+        Effect::new(move |_| {
+            let choices = self.remember.get();
+            let live = self.mode.get() == Mode::Live;
+            let provisioned = self.provisioned_password.get();
+            self.wf.with(|s| {
+                for k in Kept::ALL {
+                    match (choices.get(k), live) {
+                        (true, true) => remember::keep(k, s, provisioned.as_ref()),
+                        (true, false) => {}
+                        (false, _) => remember::forget(k),
+                    }
+                }
+            });
         });
-        if let Ok(json) = serde_json::to_string(&r) {
-            let _ = storage.set_item(REMEMBER_KEY, &json);
+        if self.restored.get_value().tokens {
+            leptos::task::spawn_local(crate::verify::verify_run(self));
         }
     }
 

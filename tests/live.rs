@@ -181,6 +181,127 @@ async fn secrets_stay_out_of_browser_storage_unless_the_person_opts_in() {
     web_sys::window().unwrap().session_storage().unwrap().unwrap().clear().unwrap();
 }
 
+/// Fills the live form (environment, worker credentials, proxy).
+fn fill_live_form(m: &Mounted, st: &Stack) {
+    let form = one(&m.host, ".live-form");
+    type_into(&one(&form, "#f-environment_id"), st.env_id);
+    type_into(&one(&form, "#f-worker_client_id"), st.worker_id);
+    type_into(&one(&form, "#f-worker_secret"), st.worker_secret);
+    type_into(&one(&form, "#f-proxy"), st.proxy);
+}
+
+/// Run all, then the OTP from the sandbox's outbox (live mode reads nobody's mailbox), until done.
+async fn run_all_live(m: &Mounted, st: &Stack) {
+    click(&button(&m.host, "Run all"));
+    assert!(
+        wait_until(30_000.0, || status(&m.store, StepId::CheckOtp) == StepStatus::NeedsInput).await,
+        "Run all did not reach the OTP prompt: {:?}",
+        dump(m)
+    );
+    let otp = newest_otp(st.sandbox).await;
+    let otp_form = one(&m.host, "form[aria-label='Enter the one-time passcode']");
+    type_into(&one(&otp_form, "#otp"), &otp);
+    submit(&otp_form);
+    assert!(wait_until(30_000.0, || m.store.complete.get_untracked()).await, "not complete: {:?}", dump(m));
+}
+
+fn clear_browser_storage() {
+    let w = web_sys::window().unwrap();
+    w.local_storage().unwrap().unwrap().clear().unwrap();
+    w.session_storage().unwrap().unwrap().clear().unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn each_secret_is_kept_on_this_device_only_when_ticked_and_comes_back_after_a_reload() {
+    use workbench::remember::Kept;
+    let st = stack();
+    clear_browser_storage();
+    let mut opts = options(45);
+    opts.persist = true;
+    let m = mount_workbench(opts.clone());
+    m.store.switch_mode(Mode::Live);
+    sleep(20).await;
+    fill_live_form(&m, &st);
+    // One box per secret, all unticked by default.
+    for k in Kept::ALL {
+        let input = one(&m.host, &format!("input[name={}]", k.input_name()));
+        let input = input.dyn_ref::<web_sys::HtmlInputElement>().unwrap();
+        assert!(!input.checked(), "{k:?} is ticked by default");
+        input.click();
+    }
+    run_all_live(&m, &st).await;
+    sleep(50).await;
+    let (app_secret, password, tokens) = m.store.wf.with_untracked(|s| {
+        (s.secrets.app_secret.clone().unwrap(), s.secrets.password.clone(), s.secrets.tokens.clone().unwrap())
+    });
+    let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let kept = |k: Kept| local.get_item(k.key()).unwrap().unwrap_or_default();
+    assert!(kept(Kept::WorkerCredentials).contains(st.worker_secret));
+    assert!(kept(Kept::AppSecret).contains(app_secret.expose()));
+    assert!(kept(Kept::Password).contains(password.expose()));
+    assert!(kept(Kept::Tokens).contains(tokens.access_token.expose()));
+    // sessionStorage (the saved run) still holds none of them.
+    let session = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let saved = session.get_item(workbench::state::SESSION_KEY).unwrap().expect("the run is saved");
+    for secret in [st.worker_secret, app_secret.expose(), password.expose(), tokens.access_token.expose()] {
+        assert!(!saved.contains(secret));
+    }
+
+    // A reload: the kept secrets come back into the same run, the sign-on stays done and the kept
+    // ID token is verified again; only step 0 needs running.
+    drop(m);
+    let m = mount_workbench(opts.clone());
+    assert_eq!(m.store.mode.get_untracked(), Mode::Live);
+    m.store.wf.with_untracked(|s| {
+        assert_eq!(s.secrets.worker_secret.expose(), st.worker_secret);
+        assert_eq!(s.secrets.app_secret.as_ref(), Some(&app_secret));
+        assert_eq!(s.secrets.password, password);
+        assert_eq!(s.secrets.tokens.as_ref(), Some(&tokens));
+    });
+    assert_eq!(status(&m.store, StepId::WorkerToken), StepStatus::Ready);
+    for id in [StepId::SetPassword, StepId::ReadApplicationSecret, StepId::Resume, StepId::ExchangeCode] {
+        assert_eq!(status(&m.store, id), StepStatus::Done, "{id:?}");
+    }
+    assert!(text(&m.host).contains("you chose to remember on this device"), "{}", text(&m.host));
+    assert!(wait_until(10_000.0, || m.store.id_token_check.get_untracked().is_some()).await);
+    let report = m.store.id_token_check.get_untracked().unwrap().expect("verified");
+    assert!(report.is_valid(), "{report:?}");
+    click(&button(&m.host, "Run all"));
+    assert!(wait_until(10_000.0, || m.store.complete.get_untracked()).await, "{:?}", dump(&m));
+
+    // Unticking removes each record at once.
+    for k in Kept::ALL {
+        let input = one(&m.host, &format!("input[name={}]", k.input_name()));
+        let input = input.dyn_ref::<web_sys::HtmlInputElement>().unwrap();
+        assert!(input.checked(), "{k:?} is not shown as kept after the reload");
+        input.click();
+    }
+    sleep(20).await;
+    for k in Kept::ALL {
+        assert_eq!(local.get_item(k.key()).unwrap(), None, "{k:?} is still on this device");
+    }
+
+    // A reload with nothing kept: the page needs the worker secret again, sets a new password
+    // (step 11), reads the application secret again (step 19) and signs on again.
+    drop(m);
+    let m = mount_workbench(opts);
+    m.store.wf.with_untracked(|s| {
+        assert!(s.secrets.worker_secret.is_empty() && s.secrets.app_secret.is_none() && s.secrets.tokens.is_none());
+        assert_ne!(s.secrets.password, password);
+    });
+    for id in [StepId::SetPassword, StepId::ReadApplicationSecret, StepId::Authorize, StepId::ExchangeCode] {
+        assert_ne!(status(&m.store, id), StepStatus::Done, "{id:?}");
+    }
+    assert_eq!(status(&m.store, StepId::CreateUser), StepStatus::Done);
+    type_into(&one(&m.host, "#f-worker_secret"), st.worker_secret);
+    run_all_live(&m, &st).await;
+    // Step 11 set the new password with the new worker token.
+    let password_sets = m.store.transcript.with_untracked(|t| t.iter().filter(|e| e.request.url.ends_with("/password")).count());
+    assert!(password_sets >= 2, "step 11 ran again after the reload ({password_sets} password calls)");
+    drop(m);
+    clear_browser_storage();
+}
+
 #[wasm_bindgen_test]
 async fn behind_a_proxy_that_holds_the_worker_credentials_the_page_never_sees_them() {
     let st = stack();

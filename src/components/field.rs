@@ -1,5 +1,6 @@
 //! Editable inputs bound to the store, with inline validation messages.
 
+use crate::remember::Kept;
 use crate::state::Store;
 use leptos::prelude::*;
 use pingone::models::DeviceType;
@@ -98,9 +99,6 @@ pub fn ConfigField(
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
                     store.wf.update(|s| set(&mut s.config, field, v));
-                    if matches!(field, "environment_id" | "worker_client_id") {
-                        store.sync_remembered_worker();
-                    }
                 }
             />
             {(!hint.is_empty()).then(|| view! { <p class="field-hint" id=hint_id.clone()>{hint}</p> })}
@@ -235,27 +233,55 @@ pub fn WorkerSecretField() -> impl IntoView {
                     on:input=move |ev| {
                         let v = event_target_value(&ev);
                         store.wf.update(|s| s.secrets.worker_secret = WorkerSecret::new(v.trim().to_string()));
-                        store.sync_remembered_worker();
                     }
                 />
                 <ShowToggle shown=shown/>
             </div>
             <p class="field-hint" id="f-worker_secret-hint">
-                {move || if store.remember_worker.get() {
-                    "Remembered on this device (this browser's localStorage) with the environment and client id, until you uncheck the box. Never in the transcript or a copied curl command."
+                {move || if store.remember.get().get(Kept::WorkerCredentials) {
+                    "Remembered on this device (this browser's localStorage) with the environment and client id, until you uncheck \u{201c}Remember on this device\u{201d}. Never in the transcript or a copied curl command."
                 } else {
                     "Kept in this page's memory only: never saved, never in the transcript or a copied curl command."
                 }}
             </p>
-            <label class="check">
-                <input
-                    type="checkbox"
-                    name="remember_worker"
-                    prop:checked=move || store.remember_worker.get()
-                    on:change=move |ev| store.set_remember_worker(event_target_checked(&ev))
-                />
-                "Remember the worker credentials on this device"
-            </label>
         </div>
     }
+}
+
+/// Live mode's "Remember on this device": one opt-in per secret (none in stores that may not use
+/// browser storage, such as an embed's).
+#[component]
+pub fn RememberChoices() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let worker_on_page = move || !store.wf.with(|s| s.config.worker_token_from_proxy);
+    let boxes = Kept::ALL
+        .into_iter()
+        // Behind a proxy that holds the worker credentials there are none on the page to keep.
+        .map(|k| {
+            view! {
+                <Show when=move || k != Kept::WorkerCredentials || worker_on_page()>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            name=k.input_name()
+                            prop:checked=move || store.remember.get().get(k)
+                            on:change=move |ev| store.set_remember(k, event_target_checked(&ev))
+                        />
+                        {k.label()}
+                    </label>
+                </Show>
+            }
+        })
+        .collect_view();
+    store.persists().then(|| {
+        view! {
+            <fieldset class="field remember">
+                <legend>"Remember on this device"</legend>
+                <p class="field-hint">
+                    "Secrets stay in this page's memory unless you tick them here: a ticked one is kept in this browser's localStorage (readable by anyone using this browser profile) and put back into this run after a reload; unticking removes it. Never in the transcript export or a copied curl command. One-time passcodes, the PKCE verifier and the authorization code are never kept: each is used once."
+                </p>
+                {boxes}
+            </fieldset>
+        }
+    })
 }

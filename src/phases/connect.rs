@@ -2,7 +2,7 @@
 
 use super::PhaseSection;
 use crate::components::step_card::StepCard;
-use crate::components::field::{ConfigField, WorkerSecretField};
+use crate::components::field::{ConfigField, RememberChoices, WorkerSecretField};
 use crate::components::{relative, utc_time};
 use crate::state::{LiveSettings, Mode, Store};
 use leptos::prelude::*;
@@ -142,6 +142,7 @@ fn LiveConnect() -> impl IntoView {
                     {move || proxy_error().unwrap_or_default()}
                 </p>
             </div>
+            <RememberChoices/>
         </div>
     }
 }

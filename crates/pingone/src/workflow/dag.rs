@@ -160,8 +160,11 @@ impl Progress {
         self.refresh();
     }
 
+    /// Every step it depends on, directly or not, is settled. Transitively: after a reset (a
+    /// reload that needs a new worker token, say) a done step's own dependencies may be pending
+    /// again, and a step waits for them too.
     fn deps_settled(&self, step: &Step) -> bool {
-        step.depends_on.iter().all(|&d| self.status(d).is_settled())
+        step.depends_on.iter().all(|&d| self.status(d).is_settled() && self.deps_settled(d.step()))
     }
 
     fn refresh(&mut self) {

@@ -98,3 +98,21 @@ fn idempotency_and_management_calls_per_step() {
     assert_eq!(numbers(&|id| id.idempotency() == Idempotency::Once), [16, 17, 20], "single-use inputs: password try, OTP, code");
     assert_eq!(numbers(&|id| id.is_management()), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 19]);
 }
+
+#[test]
+fn a_step_put_back_waits_for_every_step_before_it_that_was_put_back_too() {
+    // A live reload: the worker token (step 0) and the password (step 11) must be redone. Step 11
+    // carries the worker token, so it waits for step 0 although its direct dependency (the user,
+    // step 10) is still done.
+    let mut p = Progress::new();
+    for s in STEPS.iter() {
+        p.set(s.id, StepStatus::Done);
+    }
+    p.reset_from(&[StepId::WorkerToken, StepId::SetPassword, StepId::ReadApplicationSecret]);
+    assert_eq!(p.status(StepId::WorkerToken), StepStatus::Ready);
+    assert_eq!(p.status(StepId::SetPassword), StepStatus::Pending);
+    assert_eq!(p.status(StepId::ReadApplicationSecret), StepStatus::Pending);
+    assert_eq!(p.ready(), vec![StepId::WorkerToken]);
+    p.set(StepId::WorkerToken, StepStatus::Done);
+    assert_eq!(p.ready(), vec![StepId::SetPassword, StepId::ReadApplicationSecret]);
+}
