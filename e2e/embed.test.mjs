@@ -82,14 +82,27 @@ const messages = (p) => p.evaluate(() => window.workbenchMessages ?? []);
 
 /** Waits for a message from `instance` of `type` whose fields include `fields`. */
 async function waitForMessage(p, instance, type, fields = {}, timeout = 60_000) {
-  await p.waitForFunction(
-    ([instance, type, fields]) =>
-      (window.workbenchMessages ?? []).some(
-        (m) => m.instance === instance && m.type === type && Object.entries(fields).every(([k, v]) => m[k] === v),
-      ),
-    [instance, type, fields],
-    { timeout, polling: 50 },
-  );
+  try {
+    await p.waitForFunction(
+      ([instance, type, fields]) =>
+        (window.workbenchMessages ?? []).some(
+          (m) => m.instance === instance && m.type === type && Object.entries(fields).every(([k, v]) => m[k] === v),
+        ),
+      [instance, type, fields],
+      { timeout, polling: 50 },
+    );
+  } catch (e) {
+    // Say what did arrive, what the page logged and how far the instance got.
+    const steps = await host(p, instance)
+      .locator('li.step')
+      .evaluateAll((l) => l.map((x) => `${x.dataset.step}:${x.dataset.status}`).join(' '))
+      .catch(() => '(no steps)');
+    const live = await host(p, instance).locator('[aria-live]').allInnerTexts().catch(() => []);
+    throw new Error(
+      `no ${type} from ${instance}: ${e.message}\nmessages: ${JSON.stringify(await messages(p))}\n` +
+        `page errors: ${JSON.stringify(p.errors)}\nsteps: ${steps}\nlive regions: ${JSON.stringify(live)}`,
+    );
+  }
   return (await messages(p)).filter((m) => m.instance === instance && m.type === type);
 }
 
@@ -161,6 +174,11 @@ test('running one instance does not change another', async () => {
   // Their inspectors hold their own calls: 19 for sign-on (14 pre-run + 5), 21 for auto.
   assert.equal(await signOn.locator('#inspector .exchanges li').count(), 19);
   assert.equal(await host(page, 'auto').locator('#inspector .exchanges li').count(), 21);
+  // "Inspect" on a step moves the keyboard focus to its call in this instance's own inspector,
+  // inside the instance's shadow root (out of document.getElementById's reach).
+  await signOn.locator('li.step[data-step="18"] button', { hasText: 'Inspect' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-id="sign-on"]').shadowRoot.activeElement?.id === 'inspector-detail');
+  assert.match(await signOn.locator('#inspector-detail').innerText(), /as\/resume/);
   assert.ok(page.workers().length >= 2, `one sandbox worker per script instance, saw ${page.workers().length}`);
   // Nothing in web storage (no global state between instances).
   const stored = await page.evaluate(() => JSON.stringify({ s: { ...sessionStorage }, l: { ...localStorage } }));

@@ -108,7 +108,7 @@ fn Toolbar() -> impl IntoView {
     let export_status = RwSignal::new(String::new());
     view! {
         <div class="toolbar" role="toolbar" aria-label="Run controls">
-            <div class="toolbar-main">
+            <div class="toolbar-main" on:pointerover=move |_| store.warm_up() on:focusin=move |_| store.warm_up()>
                 <button
                     type="button"
                     class="primary big"

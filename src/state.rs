@@ -777,6 +777,21 @@ impl Store {
         Ok(transport)
     }
 
+    /// Starts the sandbox worker ahead of a run when a person reaches for the run controls
+    /// (pointer over them, or keyboard focus in them), so the first run does not wait for its
+    /// download and compilation. Nothing in live mode, or once started or starting.
+    pub fn warm_up(&self) {
+        let started = self.transport.with_value(|t| t.is_some()) || self.starting.with_value(|s| s.is_some());
+        if self.mode.get_untracked() != Mode::Sandbox || started {
+            return;
+        }
+        let store = *self;
+        leptos::task::spawn_local(async move {
+            // A failure here is the first run's to report (it starts the worker again).
+            let _ = store.ensure_transport().await;
+        });
+    }
+
     /// Shows the other mode. Each mode keeps its own run (inputs, ids, statuses, transcript,
     /// secrets in memory); switching back finds it as it was.
     pub fn switch_mode(&self, to: Mode) {

@@ -98,6 +98,22 @@ async fn run_all_runs_independent_steps_in_parallel() {
 }
 
 #[wasm_bindgen_test]
+async fn pointing_at_the_run_controls_starts_the_sandbox_before_any_step_runs() {
+    let m = mount_workbench(options(13));
+    assert!(m.store.transport().is_none(), "the sandbox starts on demand, not at load");
+    dispatch(&one(&m.host, ".toolbar-main"), "pointerover");
+    assert!(wait_until(5_000.0, || m.store.transport().is_some()).await, "hovering the run controls did not start the sandbox");
+    // Started, and its tenant adopted, but nothing was sent and no step ran.
+    assert!(!m.store.wf.with_untracked(|s| s.config.environment_id.is_empty()));
+    assert!(m.store.transcript.with_untracked(|t| t.is_empty()));
+    assert_eq!(status(&m.store, StepId::WorkerToken), StepStatus::Ready);
+    // The run uses the warmed-up sandbox.
+    click(&button(&m.host, "Run all"));
+    assert!(wait_until(30_000.0, || m.store.complete.get_untracked()).await);
+    assert_tokens(&m);
+}
+
+#[wasm_bindgen_test]
 async fn step_by_step_with_the_otp_typed_by_hand() {
     let m = mount_workbench(options(13));
     step_until(&m, StepId::CheckOtp).await;

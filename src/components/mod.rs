@@ -11,12 +11,17 @@ pub mod tokens;
 
 use wasm_bindgen::JsCast;
 
-/// Moves keyboard focus to an element by id (after the view updated), and scrolls it in view.
-pub fn focus(id: &'static str) {
+/// Moves keyboard focus to an element by id (after the view updated). The id is looked up in
+/// the tree `near` belongs to: the document, or the shadow root of an embed (an element inside a
+/// shadow root is out of `document.getElementById`'s reach).
+pub fn focus(near: Option<web_sys::Node>, id: &'static str) {
     leptos::prelude::request_animation_frame(move || {
-        let el = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(id))
+        let in_shadow = near
+            .map(|n| n.get_root_node())
+            .and_then(|root| root.dyn_into::<web_sys::ShadowRoot>().ok())
+            .and_then(|shadow| shadow.get_element_by_id(id));
+        let el = in_shadow
+            .or_else(|| web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)))
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
         if let Some(el) = el {
             let _ = el.focus();

@@ -5,6 +5,7 @@ use crate::components::error_panel::ErrorPanel;
 use crate::runner;
 use crate::state::Store;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use pingone::workflow::{StepId, StepStatus};
 
 /// Milliseconds as people read them.
@@ -135,10 +136,11 @@ pub fn StepCard(id: StepId, #[prop(optional)] children: Option<Children>) -> imp
                     type="button"
                     class="ghost"
                     disabled=move || exchanges.with(|e| e.is_empty())
-                    on:click=move |_| {
+                    on:click=move |ev| {
                         if let Some(seq) = exchanges.with_untracked(|e| e.last().copied()) {
                             store.selected.set(Some(seq));
-                            crate::components::focus("inspector-detail");
+                            let near = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                            crate::components::focus(near, "inspector-detail");
                         }
                     }
                 >

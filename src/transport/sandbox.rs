@@ -212,7 +212,9 @@ impl Transport for SandboxTransport {
 #[cfg_attr(feature = "inline-sandbox", allow(dead_code))]
 mod worker {
     use super::{OutboxMessage, SandboxStart, SandboxTenant, TransportError};
+    use super::sleep_ms;
     use futures::channel::oneshot;
+    use futures::future::Either;
     use pingone::http::{HttpRequest, HttpResponse};
     use serde::{Deserialize, Serialize};
     use std::cell::{Cell, RefCell};
@@ -297,13 +299,29 @@ mod worker {
         TransportError::Sandbox(e.as_string().unwrap_or_else(|| format!("{e:?}")))
     }
 
+    /// How long the worker may take to download, compile and start its tenant.
+    const START_TIMEOUT_MS: u32 = 30_000;
+
+    /// The answer of `rx`, or an error once `START_TIMEOUT_MS` passed without one.
+    async fn within_start_timeout<T>(rx: oneshot::Receiver<Result<T, TransportError>>, what: &str) -> Result<T, TransportError> {
+        let timeout = Box::pin(sleep_ms(START_TIMEOUT_MS));
+        match futures::future::select(rx, timeout).await {
+            Either::Left((answer, _)) => answer.map_err(|_| TransportError::Sandbox("the sandbox worker stopped".into()))?,
+            Either::Right(_) => Err(TransportError::Sandbox(format!(
+                "the sandbox worker did not {what} within {} s (a slow network, or sandbox-worker.js or its .wasm not served next to the app)",
+                START_TIMEOUT_MS / 1000
+            ))),
+        }
+    }
+
     /// A same-origin worker starts from Trunk's loader; an app embedded from another origin
-    /// starts from a small blob script that imports the worker by absolute URL.
-    fn spawn() -> Result<Worker, TransportError> {
+    /// starts from a small blob script that imports the worker by absolute URL (returned too, to
+    /// be revoked once the worker has loaded).
+    fn spawn() -> Result<(Worker, Option<String>), TransportError> {
         let base = app_base();
         let page_origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
         if base.starts_with(&format!("{page_origin}/")) {
-            return Worker::new(&format!("{base}{LOADER}")).map_err(js_error);
+            return Ok((Worker::new(&format!("{base}{LOADER}")).map_err(js_error)?, None));
         }
         let script = format!(
             "importScripts({});wasm_bindgen({});",
@@ -315,14 +333,18 @@ mod worker {
         options.set_type("text/javascript");
         let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(js_error)?;
         let url = Url::create_object_url_with_blob(&blob).map_err(js_error)?;
-        let worker = Worker::new(&url).map_err(js_error);
-        let _ = Url::revoke_object_url(&url);
-        worker
+        match Worker::new(&url) {
+            Ok(worker) => Ok((worker, Some(url))),
+            Err(e) => {
+                let _ = Url::revoke_object_url(&url);
+                Err(js_error(e))
+            }
+        }
     }
 
     impl Link {
         pub async fn start(start: SandboxStart) -> Result<(Link, SandboxTenant), TransportError> {
-            let worker = spawn()?;
+            let (worker, blob_url) = spawn()?;
             let pending = Rc::new(RefCell::new(Pending::default()));
             let (loaded_tx, loaded_rx) = oneshot::channel();
             pending.borrow_mut().loaded = Some(loaded_tx);
@@ -376,11 +398,15 @@ mod worker {
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
             let link = Link { worker, pending, next_id: Cell::new(1), _on_message: on_message, _on_error: on_error };
 
-            loaded_rx.await.map_err(|_| TransportError::Sandbox("the sandbox worker stopped".into()))??;
+            let loaded = within_start_timeout(loaded_rx, "load").await;
+            if let Some(url) = blob_url {
+                let _ = Url::revoke_object_url(&url);
+            }
+            loaded?;
             let (ready_tx, ready_rx) = oneshot::channel();
             link.pending.borrow_mut().ready = Some(ready_tx);
             link.post(&ToWorker::Init { config: start })?;
-            let tenant = ready_rx.await.map_err(|_| TransportError::Sandbox("the sandbox worker stopped".into()))??;
+            let tenant = within_start_timeout(ready_rx, "start its tenant").await?;
             Ok((link, tenant))
         }
 

@@ -122,13 +122,15 @@ pub fn click(el: &HtmlElement) {
 pub fn type_into(input: &Element, value: &str) {
     let input: HtmlInputElement = input.clone().dyn_into().unwrap();
     input.set_value(value);
-    let ev = web_sys::Event::new_with_event_init_dict("input", &{
-        let init = web_sys::EventInit::new();
-        init.set_bubbles(true);
-        init
-    })
-    .unwrap();
-    input.dispatch_event(&ev).unwrap();
+    dispatch(&input, "input");
+}
+
+/// Dispatches a bubbling event of type `kind` at `el`.
+pub fn dispatch(el: &Element, kind: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
 }
 
 /// Submits the form that holds `el` (through its submit button, as a person would).
