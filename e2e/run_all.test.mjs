@@ -46,7 +46,8 @@ test('Run all completes the 21 steps in sandbox mode and shows the decoded token
   assert.match(await page.locator('#token-id .raw-token code').innerText(), /hidden/);
   // The OTP the sandbox "sent" is in the inbox; the inspector lists every call.
   assert.equal(await page.locator('.inbox .otp').count(), 1);
-  assert.equal(await page.locator('#inspector .exchanges li').count(), 21);
+  // 21 steps; step 0 makes two calls (the worker token, then the environment's type).
+  assert.equal(await page.locator('#inspector .exchanges li').count(), 22);
   assert.deepEqual(page.errors, []);
 
   mkdirSync(join(repo, 'docs'), { recursive: true });

@@ -302,7 +302,7 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
     }
     // The worker token is an admin credential: never send it once it has expired.
     let expired = store.wf.with_untracked(|s| {
-        step.endpoint.contains("{api}")
+        id.is_management()
             && s.secrets.worker_token.is_some()
             && s.created.worker_token_expires_at_ms.is_some_and(|t| (t as f64) <= js_sys::Date::now())
     });

@@ -235,6 +235,14 @@ impl StepFailure {
                 details: vec![],
                 hint: Some("Start a new sign-on (step 14).".into()),
             },
+            StepError::ProductionEnvironment(_) => StepFailure {
+                title: "Production environment".into(),
+                status: None,
+                code: None,
+                message: e.to_string(),
+                details: vec![],
+                hint: Some("Use a dedicated non-production (SANDBOX) environment for this workflow. If you mean it, tick \u{201c}Provision into this environment\u{201d} under Connect and run step 0 again.".into()),
+            },
             StepError::Workflow(m) => StepFailure {
                 title: "Cannot continue".into(),
                 status: None,
@@ -343,11 +351,13 @@ pub struct StoreOptions {
     pub persist: bool,
     pub suffix: Option<String>,
     pub password: Option<String>,
+    /// The in-page sandbox's environment is of type PRODUCTION (tests of the guard).
+    pub sandbox_production: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { seed: None, latency_ms: 0, persist: true, suffix: None, password: None }
+        StoreOptions { seed: None, latency_ms: 0, persist: true, suffix: None, password: None, sandbox_production: false }
     }
 }
 
@@ -430,6 +440,8 @@ pub struct Store {
     starting: StoredValue<Option<SandboxStarting>, LocalStorage>,
     /// Seed and latency of the next sandbox tenant.
     sandbox_start: StoredValue<(u64, u32)>,
+    /// The next sandbox tenant's environment is of type PRODUCTION.
+    sandbox_production: StoredValue<bool>,
     persist: StoredValue<bool>,
     /// Steps to replay against the fresh sandbox after a reload.
     pub(crate) pending_replay: StoredValue<Vec<StepId>>,
@@ -684,6 +696,7 @@ impl Store {
             transport: StoredValue::new_local(None),
             starting: StoredValue::new_local(None),
             sandbox_start: StoredValue::new((sandbox_seed(&opts), opts.latency_ms)),
+            sandbox_production: StoredValue::new(opts.sandbox_production),
             persist: StoredValue::new(opts.persist),
             pending_replay: StoredValue::new(replay),
             generation: StoredValue::new(0),
@@ -752,7 +765,10 @@ impl Store {
             None => {
                 let (seed, latency_ms) = self.sandbox_start.get_value();
                 let fail_rate = self.fail_rate.get_untracked();
-                let f = SandboxTransport::start(SandboxStart { seed, latency_ms: 0, fail_rate }, latency_ms).boxed_local().shared();
+                let production = self.sandbox_production.get_value();
+                let f = SandboxTransport::start(SandboxStart { seed, latency_ms: 0, fail_rate, production }, latency_ms)
+                    .boxed_local()
+                    .shared();
                 self.starting.set_value(Some(f.clone()));
                 f
             }
@@ -1066,6 +1082,7 @@ impl Store {
         self.transport.set_value(None);
         self.starting.set_value(None);
         self.sandbox_start.set_value((sandbox_seed(opts), opts.latency_ms));
+        self.sandbox_production.set_value(opts.sandbox_production);
         self.wf.set(match self.mode.get_untracked() {
             Mode::Live => fresh_live_state(&self.live.get_untracked(), opts),
             Mode::Sandbox => fresh_sandbox_state(opts),

@@ -126,7 +126,9 @@ async fn a_401_renews_the_worker_token_once_and_retries() {
     );
     let t = m.store.transcript.get_untracked();
     let statuses: Vec<(u8, Option<u16>)> = t.iter().map(|e| (e.step, e.response.as_ref().map(|r| r.status))).collect();
-    assert_eq!(statuses, vec![(0, Some(200)), (1, Some(401)), (0, Some(200)), (1, Some(201))], "{statuses:?}");
+    // Step 0 (token, then the environment read), step 1 refused, a new token (the environment's
+    // type is known by then), step 1 again.
+    assert_eq!(statuses, vec![(0, Some(200)), (0, Some(200)), (1, Some(401)), (0, Some(200)), (1, Some(201))], "{statuses:?}");
 }
 
 /// How many objects of each kind the environment holds, and how many carry this run's names.
@@ -222,4 +224,33 @@ async fn an_authenticator_app_device_completes_mfa_unattended_with_computed_code
     let export = m.store.export_json();
     assert!(!export.contains(&secret), "the TOTP secret leaked into the export");
     assert!(!text(&m.host).contains(&secret));
+}
+
+#[wasm_bindgen_test]
+async fn a_production_environment_stops_the_run_until_the_person_confirms() {
+    let mut opts = options(61);
+    opts.sandbox_production = true;
+    let m = mount_workbench(opts);
+    click(&button(&m.host, "Run all"));
+    assert!(
+        wait_until(10_000.0, || status(&m.store, StepId::WorkerToken) == StepStatus::Failed).await,
+        "step 0 did not stop: {:?}",
+        status(&m.store, StepId::WorkerToken)
+    );
+    assert!(wait_until(2_000.0, || !m.store.busy.get_untracked()).await);
+    sleep(20).await;
+    let page = text(&m.host);
+    assert!(page.contains("Production environment") && page.contains("type is PRODUCTION"), "{page}");
+    assert!(page.contains("Environment type") && page.contains("PRODUCTION (Sandbox)"), "{page}");
+    // Nothing was provisioned: the token and the environment read are all that was sent.
+    let steps: Vec<u8> = m.store.transcript.with_untracked(|t| t.iter().map(|e| e.step).collect());
+    assert_eq!(steps, [0, 0]);
+    assert_eq!(status(&m.store, StepId::CreateApplication), StepStatus::Pending);
+    // The person confirms, and the run goes through.
+    let confirm = one(&m.host, "input[name=allow_production]");
+    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlInputElement>(&confirm).click();
+    sleep(20).await;
+    assert!(m.store.wf.with_untracked(|s| s.config.allow_production));
+    click(&button(&m.host, "Run all"));
+    assert!(wait_until(30_000.0, || m.store.complete.get_untracked()).await, "the confirmed run did not finish");
 }

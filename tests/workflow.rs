@@ -51,8 +51,8 @@ async fn run_all_completes_the_workflow_through_the_in_page_sandbox() {
     sleep(20).await;
     assert_tokens(&m);
     assert_eq!(m.store.done_count.get_untracked(), 21);
-    // One call per step with a single device, all recorded.
-    assert_eq!(m.store.transcript.with_untracked(|t| t.len()), 21);
+    // One call per step with a single device, plus step 0's environment read, all recorded.
+    assert_eq!(m.store.transcript.with_untracked(|t| t.len()), 22);
     // The page shows it: every step done, the decoded ID token with its claims and their scopes.
     for s in STEPS.iter() {
         assert_eq!(
@@ -181,7 +181,7 @@ async fn the_inspector_curl_and_export_never_show_a_secret() {
     // The Copy as curl button and the command are in the inspector.
     assert!(find_button(&m.host, "Copy as curl").is_some());
     let exported: serde_json::Value = serde_json::from_str(&export).unwrap();
-    assert_eq!(exported["exchanges"].as_array().unwrap().len(), 21);
+    assert_eq!(exported["exchanges"].as_array().unwrap().len(), 22);
     assert_eq!(exported["steps"][20]["status"], "done");
 }
 

@@ -7,6 +7,7 @@ use crate::components::{relative, utc_time};
 use crate::state::{LiveSettings, Mode, Store};
 use leptos::prelude::*;
 use pingone::region::Region;
+use pingone::models::EnvironmentType;
 use pingone::workflow::{Phase, StepId, StepStatus};
 
 #[component]
@@ -16,6 +17,13 @@ pub fn ConnectPhase() -> impl IntoView {
         store.wf.with(|s| s.created.worker_token_expires_at_ms).map(|ms| {
             let ms = ms as f64;
             format!("{} ({})", utc_time(ms), relative(ms))
+        })
+    };
+    let environment_type = move || {
+        store.wf.with(|s| match (s.created.environment_type, s.created.environment_name.as_deref()) {
+            (None, _) => "read by step 0".to_string(),
+            (Some(t), Some(name)) if !name.is_empty() => format!("{} ({name})", t.as_str()),
+            (Some(t), _) => t.as_str().to_string(),
         })
     };
     view! {
@@ -31,7 +39,12 @@ pub fn ConnectPhase() -> impl IntoView {
                     <dt>"Worker token expires"</dt>
                     <dd>{move || expiry().unwrap_or_else(|| "no token yet".into())}</dd>
                 </div>
+                <div class="input-row">
+                    <dt>"Environment type"</dt>
+                    <dd>{environment_type}</dd>
+                </div>
             </dl>
+            <ProductionGuard/>
             <ol class="steps" start="0">
                 <StepCard id=StepId::WorkerToken/>
             </ol>
@@ -144,5 +157,43 @@ fn LiveConnect() -> impl IntoView {
             </div>
             <RememberChoices/>
         </div>
+    }
+}
+
+/// Step 0 read an environment of type PRODUCTION (or could not read its type): the workflow goes
+/// on only once the person ticks the box (SECURITY.md, client 7).
+#[component]
+fn ProductionGuard() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let at_risk = move || {
+        store.wf.with(|s| matches!(s.created.environment_type, Some(EnvironmentType::Production | EnvironmentType::Unknown)))
+    };
+    let production = move || store.wf.with(|s| s.created.environment_type == Some(EnvironmentType::Production));
+    view! {
+        <Show when=at_risk>
+            <div class="notice production-guard" role="alert">
+                <p>
+                    {move || if production() {
+                        "This environment's type is PRODUCTION: it holds the identities a business runs on. The workflow would create an application, a sign-on policy, a population and a user there (and Clean up deletes them)."
+                    } else {
+                        "This environment's type could not be read with the worker's roles, so it may be PRODUCTION. The workflow would create an application, a sign-on policy, a population and a user there."
+                    }}
+                    " Use a dedicated non-production environment; or, if you mean it:"
+                </p>
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        name="allow_production"
+                        prop:checked=move || store.wf.with(|s| s.config.allow_production)
+                        disabled=move || store.busy.get()
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            store.wf.update(|s| s.config.allow_production = on);
+                        }
+                    />
+                    "Provision into this environment"
+                </label>
+            </div>
+        </Show>
     }
 }

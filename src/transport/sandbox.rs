@@ -25,6 +25,8 @@ pub struct SandboxStart {
     pub latency_ms: u64,
     /// Fraction of calls answered 503/429 or dropped after acting (fault injection).
     pub fail_rate: f64,
+    /// The environment's type is PRODUCTION (to try the app's guard).
+    pub production: bool,
 }
 
 /// The sandbox tenant: environment and the worker app's credentials.
@@ -127,6 +129,7 @@ impl Engine {
             seed: start.seed,
             latency_ms: 0,
             fail_rate: start.fail_rate,
+            production: start.production,
         });
         let info = engine.info();
         let tenant = SandboxTenant {

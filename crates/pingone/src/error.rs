@@ -165,6 +165,9 @@ pub const HINTS: &[(&str, &str)] = &[
     ("server_error", "The authorization server failed. Retry in a moment."),
     ("temporarily_unavailable", "The authorization server is overloaded or down for maintenance. Retry in a moment."),
     ("invalid_token", "The access token is invalid or expired. Get a new token."),
+    // pingone-proxy's own codes in worker mode (docs/live.md).
+    ("WORKER_TOKEN_UNAVAILABLE", "pingone-proxy could not get a worker token with the credentials it holds: check the PINGONE_* values it was started with, the region, and that the worker app is enabled and uses Client Secret Basic."),
+    ("PRODUCTION_ENVIRONMENT", "pingone-proxy read the environment's type and refuses to provision into a PRODUCTION environment (or one whose type the worker may not read). Use a dedicated non-production environment, or restart the proxy with --allow-production if you mean it."),
 ];
 
 /// The hint for one PingOne or OAuth code, if the table knows it.

@@ -304,3 +304,35 @@ mod tests {
         assert!(v.items("scopes").is_empty());
     }
 }
+
+/// An environment's type (`GET /environments/{envID}`). PRODUCTION environments hold the
+/// identities a business runs on: the workflow provisions into one only when the person says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EnvironmentType {
+    Sandbox,
+    Production,
+    /// Not readable with the worker's roles, or a type this tool does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl EnvironmentType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnvironmentType::Sandbox => "SANDBOX",
+            EnvironmentType::Production => "PRODUCTION",
+            EnvironmentType::Unknown => "unknown",
+        }
+    }
+}
+
+/// The part of an environment (`GET /environments/{envID}`, 200) the workflow reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(rename = "type")]
+    pub environment_type: EnvironmentType,
+}

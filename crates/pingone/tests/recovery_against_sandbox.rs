@@ -5,12 +5,12 @@
 
 mod common;
 
-use common::Harness;
+use common::{plan_request, Harness};
 use pingone::http::{HttpRequest, HttpResponse, Method};
 use pingone::retry::{Outcome, RetryDecision, RetryPolicy};
 use pingone::worker_token::{on_management_status, OnUnauthorized, DEFAULT_REFRESH_MARGIN_MS};
 use pingone::workflow::{
-    apply_lookup, build_lookup, cleanup_plan, creates_object, Adoption, Cleaned, Created, Planned, StepId, StepStatus, STEPS,
+    apply_lookup, build_lookup, cleanup_plan, creates_object, Adoption, Cleaned, Created, StepId, StepStatus, STEPS,
 };
 
 /// Forgets what a create step recorded, as if its answer had never arrived.
@@ -37,13 +37,6 @@ fn lookup(h: &mut Harness, step: StepId) -> Adoption {
     let request = build_lookup(step, &h.state).unwrap_or_else(|e| panic!("{step:?}: {e}")).expect("a create step");
     let response = h.send(step, request);
     apply_lookup(step, &mut h.state, &response, h.now_ms).unwrap_or_else(|e| panic!("{step:?}: {e:?}"))
-}
-
-fn plan_request(h: &Harness, step: StepId) -> HttpRequest {
-    match (step.step().build)(&h.state).unwrap() {
-        Planned::Request(r) => r,
-        Planned::Skip(why) => panic!("{step:?} skipped: {why}"),
-    }
 }
 
 #[test]
@@ -96,7 +89,8 @@ fn a_401_renews_the_worker_token_once_and_the_call_succeeds() {
     let mut h = Harness::new(53);
     h.run_step(StepId::WorkerToken).unwrap();
     let lifetime = h.state.worker_token_lifetime().expect("step 0 records the lifetime");
-    assert_eq!(lifetime.expires_in_ms(h.now_ms), 3_600_000);
+    // An hour from when it was obtained (step 0's second call, the environment read, came after).
+    assert_eq!(lifetime.expires_at_ms - lifetime.obtained_at_ms, 3_600_000);
     h.now_ms = lifetime.expires_at_ms; // an hour later
     assert!(lifetime.is_expired(h.now_ms));
     assert!(lifetime.needs_refresh(h.now_ms, DEFAULT_REFRESH_MARGIN_MS));

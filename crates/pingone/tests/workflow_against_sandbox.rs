@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::Harness;
+use common::{plan_request, Harness};
+use pingone::http::Method;
 use pingone::flow::FlowStatus;
 use pingone::models::DeviceType;
 use pingone::oauth::decode_jwt;
@@ -31,8 +32,11 @@ fn all_21_steps_in_documented_order() {
     }
     assert!(h.progress.is_complete());
     assert_tokens(&h);
-    // One exchange per call: 21 steps, no detours with a single device.
-    assert_eq!(h.exchanges.len(), 21);
+    // One exchange per call: 21 steps plus step 0's environment read, no detours with a single device.
+    assert_eq!(h.exchanges.len(), 22);
+    let env_read = &h.exchanges[1];
+    assert_eq!((env_read.step, env_read.request.method, env_read.response.status), (StepId::WorkerToken, Method::Get, 200));
+    assert_eq!(h.state.created.environment_type, Some(pingone::models::EnvironmentType::Sandbox));
     // The flow went through the documented statuses.
     assert_eq!(h.state.flow.as_ref().unwrap().status, FlowStatus::Completed);
     let otp_sent = h.sandbox.outbox();
@@ -159,4 +163,40 @@ fn a_tampered_state_is_rejected_at_resume() {
     let err = h.run_step(StepId::Resume).unwrap_err();
     assert!(matches!(err, common::RunError::Step(_, StepError::StateMismatch { .. })), "{err:?}");
     assert!(h.state.secrets.code.is_none(), "the code is not kept");
+}
+
+#[test]
+fn a_production_environment_stops_step_0_until_the_person_confirms() {
+    use pingone::models::EnvironmentType;
+    let mut h = Harness::with_config(sandbox::SandboxConfig { seed: 9, production: true, ..Default::default() });
+    let err = h.run_step(StepId::WorkerToken).expect_err("step 0 must stop in a PRODUCTION environment");
+    assert!(format!("{err:?}").contains("ProductionEnvironment(Production)"), "{err:?}");
+    assert_eq!(h.state.created.environment_type, Some(EnvironmentType::Production));
+    assert_eq!(h.progress.status(StepId::WorkerToken), StepStatus::Failed);
+    // Nothing was provisioned: no management call beyond the environment read.
+    assert!(h.exchanges.iter().all(|e| e.step == StepId::WorkerToken));
+    assert_eq!(h.progress.status(StepId::CreateApplication), StepStatus::Pending);
+    // Confirmed: step 0 finishes (a new token; the type is known) and the run goes through.
+    h.state.config.allow_production = true;
+    assert_eq!(h.run_step(StepId::WorkerToken).unwrap(), StepStatus::Done);
+    h.run_all().unwrap_or_else(|e| panic!("{e:?}"));
+    assert_tokens(&h);
+}
+
+#[test]
+fn an_environment_the_worker_cannot_read_counts_as_possibly_production() {
+    use pingone::models::EnvironmentType;
+    use pingone::workflow::Applied;
+    let mut h = Harness::new(10);
+    let token = h.send(StepId::WorkerToken, plan_request(&h, StepId::WorkerToken));
+    assert!(matches!((StepId::WorkerToken.step().apply)(&mut h.state, &token, h.now_ms), Ok(Applied::Again)));
+    // The worker's roles do not include reading the environment.
+    let forbidden = pingone::http::HttpResponse {
+        status: 403,
+        headers: Default::default(),
+        body: r#"{"id":"x","code":"ACCESS_FAILED","message":"The request could not be completed. You do not have access to this resource."}"#.into(),
+    };
+    let refused = (StepId::WorkerToken.step().apply)(&mut h.state, &forbidden, h.now_ms);
+    assert!(matches!(refused, Err(StepError::ProductionEnvironment(EnvironmentType::Unknown))), "{refused:?}");
+    assert_eq!(h.state.created.environment_type, Some(EnvironmentType::Unknown));
 }

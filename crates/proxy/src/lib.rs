@@ -675,7 +675,7 @@ impl AppState {
             Failure::Upstream(UpstreamError::Unreachable(why)) => {
                 json_error(502, "UPSTREAM_UNREACHABLE", &format!("could not reach {origin}: {why}"), Some(("upstream", origin)))
             }
-            Failure::Token(e) => json_error(e.status(), "WORKER_TOKEN_UNAVAILABLE", &e.message(), None),
+            Failure::Token(e) => json_error(e.status(), e.code(), &e.message(), None),
         }
     }
 

@@ -83,6 +83,11 @@ struct Args {
     /// Worker mode with the in-process sandbox's own worker app (demos and tests; needs --sandbox).
     #[arg(long, requires = "sandbox")]
     worker_from_sandbox: bool,
+    /// Worker mode: forward management calls even into an environment whose type is PRODUCTION
+    /// (or cannot be read with the worker's roles). Without it the proxy reads the type with its
+    /// first worker token and refuses (403 PRODUCTION_ENVIRONMENT).
+    #[arg(long)]
+    allow_production: bool,
 }
 
 fn main() {
@@ -146,6 +151,9 @@ fn run(args: Args) -> Result<(), String> {
     config.max_concurrency = args.max_concurrency;
     config.rate_limit_per_sec = args.rate_limit;
     config.log = !args.quiet;
+    if let Some(w) = worker.as_mut() {
+        w.allow_production = args.allow_production;
+    }
     if let Some(w) = &worker {
         if !addr.ip().is_loopback() {
             eprintln!(

@@ -38,23 +38,52 @@ pub enum TokenError {
     Unreachable(String),
     /// A 200 without a usable `access_token`.
     Malformed,
+    /// The environment's type is PRODUCTION (`readable`), or could not be read with the worker's
+    /// roles, and the proxy was not started with `--allow-production`.
+    Production { readable: bool },
 }
 
 impl TokenError {
+    fn from_upstream(e: UpstreamError) -> TokenError {
+        match e {
+            UpstreamError::Timeout => TokenError::Timeout,
+            UpstreamError::TooLarge => TokenError::Malformed,
+            UpstreamError::Unreachable(why) => TokenError::Unreachable(why),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             TokenError::Timeout => 504,
+            TokenError::Production { .. } => 403,
             _ => 502,
         }
     }
 
+    /// The `code` of the proxy's JSON error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::Production { .. } => "PRODUCTION_ENVIRONMENT",
+            _ => "WORKER_TOKEN_UNAVAILABLE",
+        }
+    }
+
     pub fn message(&self) -> String {
+        if let TokenError::Production { readable } = self {
+            let what = if *readable {
+                "the environment's type is PRODUCTION"
+            } else {
+                "the environment's type could not be read with the worker's roles (it may be PRODUCTION)"
+            };
+            return format!("{what}: the proxy does not provision into it; use a non-production environment, or restart the proxy with --allow-production if you mean it");
+        }
         let why = match self {
             TokenError::Rejected { status, error: Some(e) } => format!("the token endpoint answered {status} ({e})"),
             TokenError::Rejected { status, error: None } => format!("the token endpoint answered {status}"),
             TokenError::Timeout => "the token endpoint did not answer in time".to_string(),
             TokenError::Unreachable(why) => format!("the token endpoint could not be reached: {why}"),
             TokenError::Malformed => "the token response had no usable access_token".to_string(),
+            TokenError::Production { .. } => unreachable!("answered above"),
         };
         format!("the proxy could not obtain a worker token: {why}")
     }
@@ -66,6 +95,8 @@ pub(crate) struct TokenCache {
     /// Held while fetching (one fetch at a time); remembers the last failure.
     fetching: tokio::sync::Mutex<Option<(Instant, TokenError)>>,
     generations: AtomicU64,
+    /// The environment's type was read and is not PRODUCTION (or PRODUCTION is allowed).
+    environment_checked: std::sync::atomic::AtomicBool,
 }
 
 impl TokenCache {
@@ -93,7 +124,16 @@ impl TokenCache {
                 return still_valid.ok_or_else(|| err.clone());
             }
         }
-        match fetch(state, worker, self.generations.fetch_add(1, Ordering::Relaxed) + 1).await {
+        let fetched = match fetch(state, worker, self.generations.fetch_add(1, Ordering::Relaxed) + 1).await {
+            Ok(token) if !worker.allow_production && !self.environment_checked.load(Ordering::Acquire) => {
+                check_environment(state, worker, &token).await.map(|()| {
+                    self.environment_checked.store(true, Ordering::Release);
+                    token
+                })
+            }
+            other => other,
+        };
+        match fetched {
             Ok(token) => {
                 let token = Arc::new(token);
                 *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
@@ -133,11 +173,7 @@ async fn fetch(state: &AppState, worker: &WorkerConfig, generation: u64) -> Resu
     let resp = state
         .send_upstream(HostKind::Auth, worker.region, &Method::POST, &path, headers, Bytes::from_static(b"grant_type=client_credentials"))
         .await
-        .map_err(|e| match e {
-            UpstreamError::Timeout => TokenError::Timeout,
-            UpstreamError::TooLarge => TokenError::Malformed,
-            UpstreamError::Unreachable(why) => TokenError::Unreachable(why),
-        })?;
+        .map_err(TokenError::from_upstream)?;
     let json: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
     if resp.status != 200 {
         let error = json
@@ -155,4 +191,30 @@ async fn fetch(state: &AppState, worker: &WorkerConfig, generation: u64) -> Resu
     let lifetime = json.get("expires_in").and_then(|e| e.as_u64()).map(Duration::from_secs).unwrap_or(DEFAULT_LIFETIME);
     let refresh_after = lifetime.saturating_sub(worker.refresh_margin).max(lifetime / 2);
     Ok(Token { header, generation, refresh_at: sent_at + refresh_after, expires_at: sent_at + lifetime })
+}
+
+/// Reads the environment's type with a fresh worker token (`GET /v1/environments/{envID}`,
+/// SECURITY.md client 7): a PRODUCTION environment, or one whose type the worker may not read,
+/// is refused unless the proxy runs with `--allow-production`.
+async fn check_environment(state: &AppState, worker: &WorkerConfig, token: &Token) -> Result<(), TokenError> {
+    let path = format!("/v1/environments/{}", worker.environment_id);
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", token.header.clone());
+    headers.insert("accept", HeaderValue::from_static("application/json"));
+    let resp = state
+        .send_upstream(HostKind::Api, worker.region, &Method::GET, &path, headers, Bytes::new())
+        .await
+        .map_err(TokenError::from_upstream)?;
+    match resp.status {
+        200 => {
+            let env: pingone::models::Environment = serde_json::from_slice(&resp.body).map_err(|_| TokenError::Malformed)?;
+            match env.environment_type {
+                pingone::models::EnvironmentType::Sandbox => Ok(()),
+                pingone::models::EnvironmentType::Production => Err(TokenError::Production { readable: true }),
+                pingone::models::EnvironmentType::Unknown => Err(TokenError::Production { readable: false }),
+            }
+        }
+        403 => Err(TokenError::Production { readable: false }),
+        status => Err(TokenError::Rejected { status, error: None }),
+    }
 }

@@ -40,6 +40,8 @@ pub struct WorkerConfig {
     pub region: Region,
     /// Refresh the token when less than this is left (never later than half its lifetime).
     pub refresh_margin: Duration,
+    /// Forward management calls even when the environment's type is PRODUCTION (or unreadable).
+    pub allow_production: bool,
 }
 
 impl std::fmt::Debug for WorkerConfig {
@@ -79,6 +81,7 @@ impl WorkerConfig {
             worker_environment_id: None,
             region,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
+            allow_production: false,
         }
     }
 

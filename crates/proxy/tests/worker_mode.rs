@@ -54,9 +54,18 @@ impl Mock {
     fn token_requests(&self) -> usize {
         self.hits.iter().filter(|h| h.1.ends_with("/as/token")).count()
     }
+    /// The management calls the page caused (the proxy's own read of the environment's type,
+    /// once, with its first token, is counted apart).
     fn management(&self) -> Vec<(String, String, Option<String>)> {
-        self.hits.iter().filter(|h| h.1.starts_with("/v1/")).cloned().collect()
+        self.hits.iter().filter(|h| h.1.starts_with("/v1/") && !is_environment_read(h)).cloned().collect()
     }
+    fn environment_reads(&self) -> usize {
+        self.hits.iter().filter(|h| is_environment_read(h)).count()
+    }
+}
+
+fn is_environment_read(hit: &(String, String, Option<String>)) -> bool {
+    hit.0 == "GET" && hit.1 == format!("/v1/environments/{ENV}")
 }
 
 fn json(status: u16, body: serde_json::Value) -> Response {
@@ -91,6 +100,9 @@ async fn start_mock(mock: Shared) -> SocketAddr {
             let bearer = auth.as_deref().and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default().to_string();
             if m.refuse_all_bearers || !m.valid.contains(&bearer) {
                 return json(401, serde_json::json!({"code": "ACCESS_FAILED", "message": "The authorization token is either missing or invalid, or it has expired."}));
+            }
+            if method == "GET" && path == format!("/v1/environments/{ENV}") {
+                return json(200, serde_json::json!({"id": ENV, "name": "Mock", "type": "SANDBOX", "region": "NA"}));
             }
             if let Some(app) = path.strip_prefix(&format!("/v1/environments/{ENV}/applications/")).filter(|a| !a.contains('/')) {
                 let kind = if app == OTHER_WORKER_APP || app == WORKER_ID { "WORKER" } else { "WEB_APP" };
@@ -236,6 +248,7 @@ async fn the_proxy_gets_the_token_once_and_the_page_never_sees_it() {
     assert_eq!(token_call.2.as_deref(), Some(pingone::oauth::basic_auth(WORKER_ID, WORKER_SECRET).as_str()), "client_secret_basic");
     assert!(m.management().iter().all(|h| h.2.as_deref() == Some("Bearer tok-1")), "{:?}", m.hits);
     assert_eq!(m.management().len(), 3);
+    assert_eq!(m.environment_reads(), 1, "the environment's type is read once, not with every token");
 }
 
 #[tokio::test]
@@ -256,6 +269,8 @@ async fn a_401_gets_one_new_token_and_one_retry_never_more() {
             seen,
             vec![
                 ("token".into(), basic.clone()),
+                // The environment's type, read once with the first token.
+                (ENV.into(), token("tok-1")),
                 ("resources".into(), token("tok-1")),
                 ("resources".into(), token("tok-1")),
                 ("token".into(), basic),
@@ -544,4 +559,36 @@ async fn a_token_the_sandbox_no_longer_knows_is_renewed() {
     *engine.lock().unwrap() = Sandbox::new(SandboxConfig { seed: 23, ..Default::default() });
     let a = call(proxy, "GET", &resources, &[], None).await;
     assert_eq!(a.status, 200, "{}", a.body);
+}
+
+#[tokio::test]
+async fn a_production_environment_is_refused_unless_the_proxy_allows_it() {
+    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed: 24, production: true, ..Default::default() })));
+    let worker = sandbox_worker(&engine);
+    let env = worker.environment_id.clone();
+    let populations = api(&format!("{env}/populations"));
+    let body = r#"{"name":"Refused population"}"#;
+    let json = [("content-type", "application/json")];
+    let proxy = start_proxy(Upstreams::Sandbox(engine.clone()), worker.clone()).await;
+    for _ in 0..2 {
+        let r = call(proxy, "POST", &populations, &json, Some(body)).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        let err: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(err["code"], "PRODUCTION_ENVIRONMENT");
+        assert!(err["message"].as_str().unwrap().contains("--allow-production"), "{}", r.body);
+    }
+    // Allowed: the same call goes through, and it is the first population of that name (the
+    // refused calls created nothing; PingOne refuses a second population with the same name).
+    let allowed = start_proxy(Upstreams::Sandbox(engine.clone()), WorkerConfig { allow_production: true, ..worker.clone() }).await;
+    let r = call(allowed, "POST", &populations, &json, Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let again = call(allowed, "POST", &populations, &json, Some(body)).await;
+    assert_eq!(again.status, 400, "a duplicate name is refused, so the 201 above was the first: {}", again.body);
+
+    // A SANDBOX environment is read once and then forwarded to as before.
+    let engine = Arc::new(Mutex::new(Sandbox::new(SandboxConfig { seed: 25, ..Default::default() })));
+    let worker = sandbox_worker(&engine);
+    let populations = api(&format!("{}/populations", worker.environment_id));
+    let proxy = start_proxy(Upstreams::Sandbox(engine.clone()), worker).await;
+    assert_eq!(call(proxy, "POST", &populations, &json, Some(body)).await.status, 201);
 }

@@ -130,7 +130,8 @@ async fn the_whole_workflow_through_the_proxy_to_the_sandbox_server() {
     })
     .await;
     assert_signed_on(&run);
-    assert_eq!(run.calls, 21);
+    // 21 steps; step 0 also reads the environment's type.
+    assert_eq!(run.calls, 22);
     // The flow's links were rewritten to the proxy, so the client never saw the upstream.
     let flow = run.state.flow.as_ref().unwrap();
     for link in flow.links.values() {

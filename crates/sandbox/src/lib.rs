@@ -56,6 +56,10 @@ pub struct SandboxConfig {
     /// parts). 0 (the default) = never. Out-of-range values are clamped, NaN is 0.
     #[serde(default)]
     pub fail_rate: f64,
+    /// The environment's `type` is PRODUCTION instead of SANDBOX (to exercise clients' guard
+    /// against provisioning into production).
+    #[serde(default)]
+    pub production: bool,
 }
 
 /// `Retry-After` (seconds) of an injected 429.
@@ -139,7 +143,10 @@ pub(crate) struct Engine {
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Sandbox {
         let mut ids = Ids::new(config.seed);
-        let store = Store::seed(&mut ids);
+        let mut store = Store::seed(&mut ids);
+        if config.production {
+            store.env.environment_type = "PRODUCTION";
+        }
         // The key is a constant compiled into the crate; `jwt::tests` proves it loads.
         let signer = TokenSigner::load().expect("the embedded sandbox signing key is a valid PKCS#8 RSA key");
         let config = SandboxConfig { fail_rate: clamp_rate(config.fail_rate), ..config };

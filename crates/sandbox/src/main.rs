@@ -1,7 +1,7 @@
 //! `pingone-sandbox`: the PingOne emulator over HTTP on loopback.
 //!
 //! ```text
-//! pingone-sandbox --listen 127.0.0.1:0 [--latency-ms N] [--seed N] [--fail-rate P] [--allow-origin ORIGIN ...]
+//! pingone-sandbox --listen 127.0.0.1:0 [--latency-ms N] [--seed N] [--fail-rate P] [--production] [--allow-origin ORIGIN ...]
 //! ```
 //! Prints one JSON line on stdout once listening:
 //! `{"base_url", "env_id", "worker_client_id", "worker_client_secret", "api_base", "auth_base", "fail_rate"}`.
@@ -29,6 +29,10 @@ struct Args {
     /// (Retry-After: 1) or, after acting, a connection closed without a response.
     #[arg(long, default_value_t = 0.0, value_parser = parse_fail_rate, allow_negative_numbers = true)]
     fail_rate: f64,
+    /// The environment's type is PRODUCTION instead of SANDBOX (to try a client's guard against
+    /// provisioning into production).
+    #[arg(long)]
+    production: bool,
     /// NOT PingOne behaviour, for browser tests only: answer CORS (with credentials) for this
     /// origin on every path, the management API included. Repeatable.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
@@ -64,7 +68,7 @@ async fn run(args: Args) -> Result<(), String> {
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let sandbox = Sandbox::new(SandboxConfig { seed: args.seed, latency_ms: args.latency_ms, fail_rate: args.fail_rate });
+    let sandbox = Sandbox::new(SandboxConfig { seed: args.seed, latency_ms: args.latency_ms, fail_rate: args.fail_rate, production: args.production });
     let info = sandbox.info();
     let base_url = format!("http://{addr}");
     let ready = serde_json::json!({

@@ -19,6 +19,8 @@ pub struct Environment {
     pub id: String,
     pub name: String,
     pub organization_id: String,
+    /// `SANDBOX`, or `PRODUCTION` when the sandbox was started with `production` set.
+    pub environment_type: &'static str,
 }
 
 #[derive(Clone)]
@@ -374,7 +376,7 @@ pub struct Store {
 impl Store {
     /// A new environment, as PingOne provisions one.
     pub fn seed(ids: &mut Ids) -> Store {
-        let env = Environment { id: ids.uuid(), name: "Sandbox".into(), organization_id: ids.uuid() };
+        let env = Environment { id: ids.uuid(), name: "Sandbox".into(), organization_id: ids.uuid(), environment_type: "SANDBOX" };
         let worker_client_id = ids.uuid();
         let worker = Application {
             id: worker_client_id.clone(),

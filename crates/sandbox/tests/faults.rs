@@ -196,8 +196,8 @@ fn auth_host_fault_errors_carry_cors_for_allowed_origins() {
 #[test]
 fn config_is_serde_compatible() {
     let old: SandboxConfig = serde_json::from_str(r#"{"seed":3,"latency_ms":10}"#).expect("configs without fail_rate still parse");
-    assert_eq!(old, SandboxConfig { seed: 3, latency_ms: 10, fail_rate: 0.0 });
-    let new = SandboxConfig { seed: 3, latency_ms: 0, fail_rate: 0.25 };
+    assert_eq!(old, SandboxConfig { seed: 3, latency_ms: 10, fail_rate: 0.0, production: false });
+    let new = SandboxConfig { seed: 3, latency_ms: 0, fail_rate: 0.25, production: false };
     let text = serde_json::to_string(&new).unwrap();
     assert_eq!(serde_json::from_str::<SandboxConfig>(&text).unwrap(), new);
 }

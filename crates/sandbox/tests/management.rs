@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use pingone::http::{HttpRequest, Method};
+use sandbox::SandboxConfig;
 use serde_json::{json, Value};
 
 // ---------- call 0 and bearer tokens ----------
@@ -141,6 +142,20 @@ fn unknown_environment_path_and_method() {
     // The environment itself.
     let env = c.mgmt_ok(Method::Get, "", None, 200);
     assert_eq!(env["id"], c.env().as_str());
+}
+
+#[test]
+fn the_environment_reports_its_type() {
+    let mut c = Client::new(6);
+    let env = c.mgmt_ok(Method::Get, "", None, 200);
+    assert_eq!((env["type"].as_str(), env["region"].as_str(), env["name"].as_str()), (Some("SANDBOX"), Some("NA"), Some("Sandbox")));
+    assert!(env["organization"]["id"].is_string() && env["_links"]["self"]["href"].is_string());
+    let mut prod = Client::with_config(SandboxConfig { seed: 6, production: true, ..SandboxConfig::default() });
+    let env = prod.mgmt_ok(Method::Get, "", None, 200);
+    assert_eq!(env["type"], "PRODUCTION");
+    // Only the worker token opens it.
+    let r = prod.send(HttpRequest::new(Method::Get, format!("{API}/environments/{}", prod.env())));
+    assert_eq!(r.status, 401);
 }
 
 // ---------- call 1 and 19 ----------

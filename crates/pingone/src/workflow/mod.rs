@@ -92,9 +92,10 @@ impl StepId {
         }
     }
     /// True for management API calls: they carry the worker token, and a 401 renews it once
-    /// ([`crate::worker_token::on_management_status`]).
+    /// ([`crate::worker_token::on_management_status`]). Step 0 obtains that token (its second
+    /// call, the environment read, uses the token it just got).
     pub fn is_management(self) -> bool {
-        self.step().endpoint.contains("{api}")
+        self != WorkerToken && self.step().endpoint.contains("{api}")
     }
 }
 
@@ -155,6 +156,15 @@ pub enum StepError {
     FlowFailed(String),
     #[error("{0}")]
     Workflow(String),
+    #[error("{}", production_message(*.0))]
+    ProductionEnvironment(crate::models::EnvironmentType),
+}
+
+fn production_message(t: crate::models::EnvironmentType) -> &'static str {
+    match t {
+        crate::models::EnvironmentType::Production => "the environment's type is PRODUCTION: the workflow would create an application, a sign-on policy, a population and a user there, so it stops until you confirm",
+        _ => "the environment's type could not be read (the worker's roles do not allow GET /environments/{envID}), so it may be a PRODUCTION environment: the workflow stops until you confirm",
+    }
 }
 
 pub type BuildFn = fn(&WorkflowState) -> Result<Planned, BuildError>;
@@ -195,8 +205,8 @@ use StepId::*;
 /// The workflow, in PingOne's documented order (index == number).
 pub static STEPS: [Step; 21] = [
     Step { id: WorkerToken, phase: Phase::Connect, title: "Get a worker access token",
-        purpose: "The worker app's client_credentials grant gives the admin token that every management call carries.",
-        depends_on: &[], inputs: &[], endpoint: "POST {auth}/as/token",
+        purpose: "The worker app's client_credentials grant gives the admin token that every management call carries; a second call reads the environment's type, and a PRODUCTION environment needs your confirmation.",
+        depends_on: &[], inputs: &[], endpoint: "POST {auth}/as/token, then GET {api}/environments/{envID}",
         build: steps::build_worker_token, apply: steps::apply_worker_token },
     Step { id: CreateApplication, phase: Phase::Provision, title: "Create the OIDC web application",
         purpose: "The application users sign on to; its id is the OAuth client_id.",

@@ -58,6 +58,10 @@ pub struct WorkflowConfig {
     /// to management calls itself: the page sends none and skips step 0.
     #[serde(default)]
     pub worker_token_from_proxy: bool,
+    /// The person confirmed provisioning into an environment whose type is PRODUCTION (or could
+    /// not be read). Off by default: step 0 stops there.
+    #[serde(default)]
+    pub allow_production: bool,
 }
 
 impl WorkflowConfig {
@@ -83,6 +87,7 @@ impl WorkflowConfig {
             app_origin: None,
             session_id: format!("workbench-{suffix}"),
             worker_token_from_proxy: false,
+            allow_production: false,
         }
     }
 
@@ -141,6 +146,11 @@ pub struct Created {
     /// When the worker token was obtained (epoch ms).
     #[serde(default)]
     pub worker_token_obtained_at_ms: Option<u64>,
+    /// The environment's type, read by step 0 after the worker token (`None` until then).
+    #[serde(default)]
+    pub environment_type: Option<crate::models::EnvironmentType>,
+    #[serde(default)]
+    pub environment_name: Option<String>,
 }
 
 impl Created {

@@ -71,9 +71,19 @@ fn apply_flow(s: &mut WorkflowState, r: &HttpResponse) -> Result<FlowStatus, Ste
 
 // ---------- 0 Connect ----------
 
+/// Step 0's second call: with a worker token and the environment's type not yet known, read it
+/// (`GET /environments/{envID}`), so that a PRODUCTION environment is never provisioned into
+/// without the person's say-so (SECURITY.md, client 7).
+fn wants_environment(s: &WorkflowState) -> bool {
+    s.secrets.worker_token.is_some() && s.created.environment_type.is_none()
+}
+
 pub(super) fn build_worker_token(s: &WorkflowState) -> Result<Planned, BuildError> {
     if s.config.worker_token_from_proxy {
         return Ok(Planned::Skip("pingone-proxy holds the worker credentials and adds the worker token to management calls itself: this page never sees them"));
+    }
+    if wants_environment(s) {
+        return Ok(Planned::Request(mgmt(s, Method::Get, "", 0)?));
     }
     if s.config.worker_client_id.trim().is_empty() {
         return Err(BuildError::Invalid { field: "worker client id", message: "enter the worker app's client id".into() });
@@ -89,12 +99,41 @@ pub(super) fn build_worker_token(s: &WorkflowState) -> Result<Planned, BuildErro
 }
 
 pub(super) fn apply_worker_token(s: &mut WorkflowState, r: &HttpResponse, now_ms: u64) -> Result<Applied, StepError> {
+    if wants_environment(s) {
+        return apply_environment(s, r);
+    }
     let t: TokenResponse = expect(r, &[200])?;
     let lifetime = crate::worker_token::WorkerTokenLifetime::of(&t, now_ms);
     s.created.worker_token_expires_at_ms = Some(lifetime.expires_at_ms);
     s.created.worker_token_obtained_at_ms = Some(lifetime.obtained_at_ms);
     s.secrets.worker_token = Some(t.access_token);
-    Ok(Applied::Done)
+    if s.created.environment_type.is_none() {
+        return Ok(Applied::Again);
+    }
+    production_gate(s)
+}
+
+fn apply_environment(s: &mut WorkflowState, r: &HttpResponse) -> Result<Applied, StepError> {
+    let environment_type = if r.status == 403 {
+        // The worker's roles may not include reading the environment: its type stays unknown.
+        s.created.environment_name = None;
+        EnvironmentType::Unknown
+    } else {
+        let e: Environment = expect(r, &[200])?;
+        s.created.environment_name = Some(e.name);
+        e.environment_type
+    };
+    s.created.environment_type = Some(environment_type);
+    production_gate(s)
+}
+
+/// Step 0 finishes in a SANDBOX environment, elsewhere only once the person confirmed.
+fn production_gate(s: &WorkflowState) -> Result<Applied, StepError> {
+    match s.created.environment_type {
+        Some(EnvironmentType::Sandbox) | None => Ok(Applied::Done),
+        Some(_) if s.config.allow_production => Ok(Applied::Done),
+        Some(t) => Err(StepError::ProductionEnvironment(t)),
+    }
 }
 
 // ---------- 1-13 Provision ----------

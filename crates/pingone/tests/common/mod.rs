@@ -44,7 +44,12 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(seed: u64) -> Harness {
-        let sandbox = Sandbox::new(SandboxConfig { seed, ..SandboxConfig::default() });
+        Harness::with_config(SandboxConfig { seed, ..SandboxConfig::default() })
+    }
+
+    pub fn with_config(config: SandboxConfig) -> Harness {
+        let seed = config.seed;
+        let sandbox = Sandbox::new(config);
         let info = sandbox.info();
         let endpoints = Endpoints {
             api_base: "https://api.pingone.com/v1".into(),
@@ -189,5 +194,14 @@ impl Harness {
             }
         }
         Ok(waves)
+    }
+}
+
+/// The request `step` would send now (panics when it would skip or cannot be built).
+#[allow(dead_code)]
+pub fn plan_request(h: &Harness, step: StepId) -> HttpRequest {
+    match (step.step().build)(&h.state).unwrap() {
+        pingone::workflow::Planned::Request(r) => r,
+        pingone::workflow::Planned::Skip(why) => panic!("{step:?} skipped: {why}"),
     }
 }

@@ -207,7 +207,7 @@ impl Engine {
             "name": env.name,
             "organization": { "id": env.organization_id },
             "region": "NA",
-            "type": "SANDBOX",
+            "type": env.environment_type,
             "createdAt": crate::clock::iso8601(crate::store::SEEDED_AT),
             "updatedAt": crate::clock::iso8601(crate::store::SEEDED_AT),
         })

@@ -95,7 +95,11 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 impl Client {
     pub fn new(seed: u64) -> Client {
-        let sb = Sandbox::new(SandboxConfig { seed, ..SandboxConfig::default() });
+        Client::with_config(SandboxConfig { seed, ..SandboxConfig::default() })
+    }
+
+    pub fn with_config(config: SandboxConfig) -> Client {
+        let sb = Sandbox::new(config);
         let info = sb.info();
         let mut c = Client { sb, info, now: T0, jar: CookieJar::new(), token: String::new(), seen_codes: Default::default() };
         c.token = c.worker_token();
