@@ -32,3 +32,24 @@ test('the page loads the app: title, heading, main, no errors', async () => {
   await page.screenshot({ path: join(repo, 'docs', 'screenshot.png') });
   await page.close();
 });
+
+test('a redirect back to the app leaves no code or state in the address bar, and no request carries a Referer', async () => {
+  const page = await newPage(session.context);
+  const referers = [];
+  page.on('request', (r) => {
+    const referer = r.headers()['referer'];
+    if (referer) referers.push(`${r.url()} <- ${referer}`);
+  });
+  await page.goto(`${baseUrl()}callback?code=c0de-Zx9&state=st4te-Qw1&iss=https%3A%2F%2Fauth.pingone.com`, { waitUntil: 'load' });
+  await page.getByRole('heading', { level: 1, name: 'PingOne Sign-On Workbench' }).waitFor({ state: 'visible', timeout: 15_000 });
+  const address = page.url();
+  assert.ok(!/code=|state=|iss=/.test(address), `still in the address bar: ${address}`);
+  assert.ok(address.endsWith('/callback'), address);
+  assert.equal(await page.evaluate(() => location.search), '');
+  // The page's own requests (its module, the sandbox worker on a run) say nothing of where they came from.
+  await page.getByRole('button', { name: 'Run all', exact: true }).click();
+  await page.getByRole('heading', { name: 'Decoded ID token' }).waitFor({ state: 'visible', timeout: 60_000 });
+  assert.deepEqual(referers, []);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

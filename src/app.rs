@@ -465,3 +465,40 @@ pub fn EmbeddedWorkbench(store: Store, embed: Embed) -> impl IntoView {
         </div>
     }
 }
+
+/// The OAuth parameters a redirect can bring in the address bar.
+const CALLBACK_PARAMS: [&str; 6] = ["code", "state", "session_state", "iss", "error", "error_description"];
+
+/// A redirect to this page (its `/callback` is the application's redirect URI) carries `code` and
+/// `state` in the address bar: they are removed before anything else runs, so they stay out of
+/// the history, bookmarks and `Referer` headers (SECURITY.md, client 4). The workflow itself never
+/// navigates there: it reads the redirect from `as/resume`'s answer. Returns whether it removed any.
+pub fn forget_callback_params() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let Ok(href) = window.location().href() else { return false };
+    let Ok(mut url) = url::Url::parse(&href) else { return false };
+    let in_query = url.query_pairs().any(|(k, _)| CALLBACK_PARAMS.contains(&k.as_ref()));
+    let in_fragment = url
+        .fragment()
+        .is_some_and(|f| ["code=", "access_token=", "id_token="].iter().any(|p| f.contains(p)));
+    if !in_query && !in_fragment {
+        return false;
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !CALLBACK_PARAMS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    if in_fragment {
+        url.set_fragment(None);
+    }
+    window
+        .history()
+        .and_then(|h| h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url.as_str())))
+        .is_ok()
+}

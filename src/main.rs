@@ -6,6 +6,7 @@
 /// nothing of it is linked): `bench/size.sh` prices the embed with it.
 #[allow(unexpected_cfgs)]
 fn main() {
+    workbench::app::forget_callback_params();
     #[cfg(not(workbench_no_embed))]
     workbench::embed::boot();
     #[cfg(workbench_no_embed)]

@@ -645,6 +645,9 @@ impl Store {
                 config.endpoints = fresh.endpoints;
                 state.config = config;
                 state.created = saved.state.created;
+                // A new tenant: step 0's replay reads its environment's type again.
+                state.created.environment_type = None;
+                state.created.environment_name = None;
                 replay = STEPS.iter().map(|s| s.id).filter(|&id| saved.progress.status(id) == StepStatus::Done).collect();
                 run_clock = saved.run_clock;
                 notice = Some(if replay.is_empty() {
