@@ -351,13 +351,11 @@ pub struct StoreOptions {
     pub persist: bool,
     pub suffix: Option<String>,
     pub password: Option<String>,
-    /// The in-page sandbox's environment is of type PRODUCTION (tests of the guard).
-    pub sandbox_production: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { seed: None, latency_ms: 0, persist: true, suffix: None, password: None, sandbox_production: false }
+        StoreOptions { seed: None, latency_ms: 0, persist: true, suffix: None, password: None }
     }
 }
 
@@ -440,8 +438,9 @@ pub struct Store {
     starting: StoredValue<Option<SandboxStarting>, LocalStorage>,
     /// Seed and latency of the next sandbox tenant.
     sandbox_start: StoredValue<(u64, u32)>,
-    /// The next sandbox tenant's environment is of type PRODUCTION.
-    sandbox_production: StoredValue<bool>,
+    /// The next sandbox tenant's environment is of type PRODUCTION (a sandbox setting, to see
+    /// step 0's guard).
+    pub sandbox_production: RwSignal<bool>,
     persist: StoredValue<bool>,
     /// Steps to replay against the fresh sandbox after a reload.
     pub(crate) pending_replay: StoredValue<Vec<StepId>>,
@@ -699,7 +698,7 @@ impl Store {
             transport: StoredValue::new_local(None),
             starting: StoredValue::new_local(None),
             sandbox_start: StoredValue::new((sandbox_seed(&opts), opts.latency_ms)),
-            sandbox_production: StoredValue::new(opts.sandbox_production),
+            sandbox_production: RwSignal::new(false),
             persist: StoredValue::new(opts.persist),
             pending_replay: StoredValue::new(replay),
             generation: StoredValue::new(0),
@@ -768,7 +767,7 @@ impl Store {
             None => {
                 let (seed, latency_ms) = self.sandbox_start.get_value();
                 let fail_rate = self.fail_rate.get_untracked();
-                let production = self.sandbox_production.get_value();
+                let production = self.sandbox_production.get_untracked();
                 let f = SandboxTransport::start(SandboxStart { seed, latency_ms: 0, fail_rate, production }, latency_ms)
                     .boxed_local()
                     .shared();
@@ -1085,7 +1084,6 @@ impl Store {
         self.transport.set_value(None);
         self.starting.set_value(None);
         self.sandbox_start.set_value((sandbox_seed(opts), opts.latency_ms));
-        self.sandbox_production.set_value(opts.sandbox_production);
         self.wf.set(match self.mode.get_untracked() {
             Mode::Live => fresh_live_state(&self.live.get_untracked(), opts),
             Mode::Sandbox => fresh_sandbox_state(opts),

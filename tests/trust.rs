@@ -228,9 +228,10 @@ async fn an_authenticator_app_device_completes_mfa_unattended_with_computed_code
 
 #[wasm_bindgen_test]
 async fn a_production_environment_stops_the_run_until_the_person_confirms() {
-    let mut opts = options(61);
-    opts.sandbox_production = true;
-    let m = mount_workbench(opts);
+    let m = mount_workbench(options(61));
+    // The sandbox setting a docs author uses to show the guard: a PRODUCTION environment.
+    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlInputElement>(&one(&m.host, "input[name=sandbox_production]")).click();
+    assert!(m.store.sandbox_production.get_untracked());
     click(&button(&m.host, "Run all"));
     assert!(
         wait_until(10_000.0, || status(&m.store, StepId::WorkerToken) == StepStatus::Failed).await,

@@ -32,6 +32,18 @@ pub fn Inbox() -> impl IntoView {
                     "The sandbox answers that share of calls with 503 or 429, or drops the answer after acting: watch the retries, the look-ups after a lost create and the sign-on restarts in the inspector."
                 </p>
             </div>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    name="sandbox_production"
+                    prop:checked=move || store.sandbox_production.get()
+                    on:change=move |ev| store.sandbox_production.set(event_target_checked(&ev))
+                />
+                "A PRODUCTION environment (see step 0 stop before provisioning)"
+            </label>
+            <p class="field-hint" hidden=move || store.transcript.with(|t| t.is_empty()) || !store.sandbox_production.get()>
+                "The sandbox already started: Start over for a PRODUCTION one."
+            </p>
             <p class="panel-intro">
                 "What the sandbox sent to the MFA device. With a real tenant the code goes to the real mailbox or phone."
             </p>

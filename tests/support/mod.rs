@@ -18,7 +18,6 @@ pub fn options(seed: u64) -> StoreOptions {
         persist: false,
         suffix: Some(format!("t{seed}")),
         password: Some(PASSWORD.to_string()),
-        sandbox_production: false,
     }
 }
 
