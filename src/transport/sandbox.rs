@@ -142,7 +142,12 @@ impl Engine {
 
     #[cfg(not(feature = "inline-sandbox"))]
     async fn start(start: SandboxStart) -> Result<(Engine, SandboxTenant), TransportError> {
-        let (link, tenant) = worker::Link::start(start).await?;
+        // A worker that failed to load or start (a dropped download, say) gets one more try,
+        // like any call the network lost; the first reason is the one reported.
+        let (link, tenant) = match worker::Link::start(start).await {
+            Ok(started) => started,
+            Err(first) => worker::Link::start(start).await.map_err(|_| first)?,
+        };
         Ok((Engine::Worker(link), tenant))
     }
 
