@@ -47,11 +47,10 @@ pub fn random_suffix(len: usize) -> Result<String, CryptoError> {
     Ok(random_bytes(len)?.into_iter().map(|b| ALNUM[(b as usize) % ALNUM.len()] as char).collect())
 }
 
-/// A strong password that satisfies PingOne's default password policy (upper, lower, digit,
-/// special, length >= 8, no repeated runs).
+/// A 16-character password from WebCrypto random bytes that satisfies PingOne's default password
+/// policy whatever the bytes (`pingone::secret::password_from_random`).
 pub fn random_password() -> Result<String, CryptoError> {
-    let body = random_token(&random_bytes(12)?).replace(['-', '_'], "x");
-    Ok(format!("Wb!{body}7a"))
+    Ok(pingone::secret::password_from_random(&random_bytes(16)?).expose().to_string())
 }
 
 /// SHA-256 through `crypto.subtle.digest`.

@@ -503,7 +503,10 @@ fn new_suffix() -> String {
 }
 
 fn new_password() -> String {
-    crypto::random_password().unwrap_or_else(|_| format!("Wb!{:x}Aa7", fallback_random()))
+    crypto::random_password().unwrap_or_else(|_| {
+        let bytes = [fallback_random().to_le_bytes(), fallback_random().to_le_bytes()].concat();
+        pingone::secret::password_from_random(&bytes).expose().to_string()
+    })
 }
 
 /// The seed of a new sandbox tenant: pinned by tests, random otherwise.

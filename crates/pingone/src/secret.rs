@@ -78,6 +78,38 @@ secret_type!(
     AuthorizationCode
 );
 
+/// The character classes of a generated password: PingOne's default policy wants one of each.
+/// Look-alike characters (I, l, O, 0, 1) are left out, for people who read the password off the
+/// screen; the specials are ones PingOne's default policy counts and shells leave alone in quotes.
+const PASSWORD_CLASSES: [&str; 4] = ["ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!#%*+-=?@^_"];
+
+/// A password for the workflow's test user from caller-supplied random bytes (WebCrypto in the
+/// browser), one character per byte, at least 12: an upper-case letter, a lower-case letter, a
+/// digit and a special character in the first four places, and no character used twice, so it
+/// passes PingOne's default password policy (length 8+, one of each class, at most 2 repeated
+/// characters in a row, 5+ different characters) whatever the bytes.
+pub fn password_from_random(bytes: &[u8]) -> Password {
+    let all: Vec<char> = PASSWORD_CLASSES.concat().chars().collect();
+    let mut out: Vec<char> = Vec::with_capacity(bytes.len().max(12));
+    let pick = |set: &[char], byte: u8, out: &mut Vec<char>| {
+        // From the byte's position onwards, the first character not used yet (a set always has
+        // more characters than the password is long, see the assertion below).
+        let start = byte as usize % set.len();
+        if let Some(c) = (0..set.len()).map(|k| set[(start + k) % set.len()]).find(|c| !out.contains(c)) {
+            out.push(c);
+        }
+    };
+    let byte_at = |i: usize| bytes.get(i).copied().unwrap_or((i as u8).wrapping_mul(73));
+    for (i, class) in PASSWORD_CLASSES.iter().enumerate() {
+        let set: Vec<char> = class.chars().collect();
+        pick(&set, byte_at(i), &mut out);
+    }
+    for i in 4..bytes.len().clamp(12, 48) {
+        pick(&all, byte_at(i), &mut out);
+    }
+    Password::new(out.into_iter().collect::<String>())
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -91,5 +123,36 @@ mod tests {
         assert_eq!(format!("{s}"), "[redacted]");
         assert_eq!(s.expose(), "hunter2");
         assert_eq!(serde_json::to_string(&s).unwrap(), "\"hunter2\"");
+    }
+
+    #[test]
+    fn generated_passwords_pass_pingones_default_policy_whatever_the_bytes() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for round in 0..20_000 {
+            let len = 12 + round % 10;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect();
+            let p = password_from_random(&bytes);
+            let chars: Vec<char> = p.expose().chars().collect();
+            assert_eq!(chars.len(), len, "{bytes:?}");
+            for class in PASSWORD_CLASSES {
+                assert!(chars.iter().any(|c| class.contains(*c)), "{bytes:?}: no character of {class}");
+            }
+            let mut unique = chars.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), chars.len(), "{bytes:?}: a character repeats");
+        }
+        // Degenerate input still gives a valid password.
+        for bytes in [vec![], vec![0u8; 40], vec![255u8; 12]] {
+            let p = password_from_random(&bytes);
+            assert!(p.expose().chars().count() >= 12, "{bytes:?}");
+        }
     }
 }

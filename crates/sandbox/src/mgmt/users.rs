@@ -720,6 +720,27 @@ mod tests {
     }
 
     #[test]
+    fn the_workbenchs_generated_passwords_always_pass_the_standard_policy() {
+        // The app makes each run's password with `pingone::secret::password_from_random` from
+        // 16 random bytes; a password the policy refused made step 11 fail now and then.
+        let p = policy();
+        let mut x: u64 = 7;
+        for _ in 0..50_000 {
+            let bytes: Vec<u8> = (0..16)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (x >> 56) as u8
+                })
+                .collect();
+            let password = pingone::secret::password_from_random(&bytes);
+            let problems = password_problems(&p, password.expose(), None);
+            assert!(problems.is_empty(), "{bytes:?}: {problems:?}");
+        }
+        // The kind the app made before: base64url with '-'/'_' turned into 'x' could hold "xxx".
+        assert!(!password_problems(&p, "Wb!aaxxxQ9z7a", None).is_empty());
+    }
+
+    #[test]
     fn masks() {
         assert_eq!(mask_email("jdoe@example.com"), "jd*****@example.com");
         assert_eq!(mask_phone("+15125551234"), "+*******1234");
