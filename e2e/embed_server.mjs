@@ -5,8 +5,9 @@
 // sha256 of Trunk's inline boot script (the "hash" way of docs/embedding.md).
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { contentType, fileIn } from './static_files.mjs';
 
 /** The policy docs/embedding.md documents for pages that embed the workbench or serve it. */
 export const STRICT_CSP = [
@@ -22,15 +23,6 @@ export const STRICT_CSP = [
   "frame-ancestors 'self'",
 ].join('; ');
 
-const types = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
-
 /** `'sha256-…'` of every inline `<script>` of an HTML page (Trunk's boot script). */
 export function inlineScriptHashes(html) {
   return [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)]
@@ -43,19 +35,6 @@ export function policyFor(html, csp = STRICT_CSP) {
   const hashes = inlineScriptHashes(html);
   if (hashes.length === 0) return csp;
   return csp.replace("script-src 'self'", `script-src 'self' ${hashes.join(' ')}`);
-}
-
-async function fileIn(root, rel) {
-  const file = join(root, normalize(rel).replace(/^([/\\])+/, ''));
-  if (file !== root && !file.startsWith(root + sep)) return null;
-  try {
-    const s = await stat(file);
-    if (s.isFile()) return file;
-    if (s.isDirectory()) return fileIn(root, join(rel, 'index.html'));
-  } catch {
-    return null;
-  }
-  return null;
 }
 
 /**
@@ -85,7 +64,7 @@ export function serve({ mounts = [], fixtures = {}, csp = STRICT_CSP, cors = fal
           return;
         }
         body = await readFile(file);
-        type = types[extname(file)] ?? 'application/octet-stream';
+        type = contentType(file);
       }
       const header = type.startsWith('text/html') ? policyFor(body.toString(), policy) : policy;
       res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store', 'content-security-policy': header, ...extra });

@@ -269,7 +269,7 @@ pub fn Workbench(store: Store) -> impl IntoView {
             <footer class="app-footer small muted">
                 {move || match store.mode.get() {
                     Mode::Sandbox => "Sandbox mode runs an emulator of PingOne in this page: nothing leaves your browser. Secrets stay in memory; only non-secret progress is kept in this tab's session storage.",
-                    Mode::Live => "Live mode calls your PingOne tenant through pingone-proxy. Secrets stay in this page's memory; only non-secret progress is kept in this tab's session storage.",
+                    Mode::Live => "Live mode calls your PingOne tenant through pingone-proxy. Secrets stay in this page's memory unless you tick them under \u{201c}Remember on this device\u{201d}; non-secret progress is kept in this tab's session storage.",
                 }}
             </footer>
         </div>

@@ -181,6 +181,7 @@ pub fn keep(k: Kept, s: &WorkflowState, provisioned: Option<&Password>) {
 /// What a reload put back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Restored {
+    pub worker: bool,
     pub app_secret: bool,
     pub password: bool,
     pub tokens: bool,
@@ -190,6 +191,7 @@ impl Restored {
     /// "the application secret, the user's password and the tokens", or `None`.
     pub fn describe(self) -> Option<String> {
         let names: Vec<&str> = [
+            (self.worker, "the worker credentials"),
             (self.app_secret, "the application's client secret"),
             (self.password, "the user's password"),
             (self.tokens, "the tokens"),
@@ -205,12 +207,18 @@ impl Restored {
     }
 }
 
-/// Puts the remembered secrets that belong to this run (same environment, application, user)
-/// back into it. Tokens only when the run had finished its sign-on (`signed_on`).
+/// Puts the remembered secrets that belong to this run (same environment, worker, application,
+/// user) back into it. Tokens only when the run had finished its sign-on (`signed_on`).
 pub fn restore(s: &mut WorkflowState, signed_on: bool) -> Restored {
     let env = s.config.environment_id.clone();
     let app = s.created.application_id.clone();
     let mut restored = Restored::default();
+    if let Some(r) = worker() {
+        if r.environment_id == env && r.worker_client_id == s.config.worker_client_id {
+            s.secrets.worker_secret = r.worker_secret;
+            restored.worker = true;
+        }
+    }
     if let Some(r) = read::<AppSecretRecord>(Kept::AppSecret) {
         if r.environment_id == env && Some(&r.application_id) == app.as_ref() {
             s.secrets.app_secret = Some(r.app_secret);
@@ -246,8 +254,11 @@ mod tests {
         assert_eq!(Restored::default().describe(), None);
         let one = Restored { password: true, ..Restored::default() };
         assert_eq!(one.describe().as_deref(), Some("the user's password"));
-        let all = Restored { app_secret: true, password: true, tokens: true };
-        assert_eq!(all.describe().as_deref(), Some("the application's client secret, the user's password and the tokens"));
+        let all = Restored { worker: true, app_secret: true, password: true, tokens: true };
+        assert_eq!(
+            all.describe().as_deref(),
+            Some("the worker credentials, the application's client secret, the user's password and the tokens")
+        );
     }
 
     #[test]

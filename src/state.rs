@@ -418,8 +418,6 @@ pub struct Store {
     pub provisioned_password: RwSignal<Option<Password>>,
     /// The secrets the person opted in to keep in this browser's localStorage (live mode).
     pub remember: RwSignal<Choices>,
-    /// The secrets a reload put back from this device (the Tokens phase verifies kept tokens again).
-    pub restored: StoredValue<Restored>,
     /// Sandbox fault injection: the fraction of calls answered 503/429 or dropped after acting.
     pub fail_rate: RwSignal<f64>,
     /// The last clean-up, one row per DELETE.
@@ -589,7 +587,6 @@ impl Store {
         let mut replay = Vec::new();
         let mut mode = Mode::Sandbox;
         let mut live = LiveSettings::default();
-        let mut kept = Restored::default();
         if let Some(saved) = saved {
             // Kept in both modes: the inputs, the record of the run (errors were about the old
             // page) and the settings.
@@ -608,15 +605,10 @@ impl Store {
                 // (step 19) and, without kept tokens, the sign-on starts over (its PKCE verifier
                 // and code were in memory).
                 mode = Mode::Live;
-                let fresh = fresh_live_state(&live, &opts);
                 state = saved.state;
-                state.secrets = fresh.secrets;
-                if remember::worker().is_some_and(|r| r.environment_id != state.config.environment_id) {
-                    // Remembered for another environment than this run's.
-                    state.secrets.worker_secret = WorkerSecret::default();
-                }
+                state.secrets = fresh_live_state(&live, &StoreOptions { persist: false, ..opts.clone() }).secrets;
                 let signed_on = saved.progress.status(StepId::ExchangeCode) == StepStatus::Done;
-                kept = if opts.persist { remember::restore(&mut state, signed_on) } else { Restored::default() };
+                let kept = if opts.persist { remember::restore(&mut state, signed_on) } else { Restored::default() };
                 progress = saved.progress;
                 let mut again = vec![StepId::WorkerToken];
                 if !kept.password {
@@ -697,7 +689,6 @@ impl Store {
             cleanup: RwSignal::new(Vec::new()),
             fail_rate: RwSignal::new(0.0),
             remember: RwSignal::new(if opts.persist { Choices::from_storage() } else { Choices::default() }),
-            restored: StoredValue::new(kept),
             transport: StoredValue::new_local(None),
             starting: StoredValue::new_local(None),
             sandbox_start: StoredValue::new((sandbox_seed(&opts), opts.latency_ms)),
@@ -910,7 +901,8 @@ impl Store {
                 }
             });
         });
-        if self.restored.get_value().tokens {
+        // Tokens in a store that was just made can only have come back from this device.
+        if self.mode.get_untracked() == Mode::Live && self.wf.with_untracked(|s| s.secrets.tokens.is_some()) {
             leptos::task::spawn_local(crate::verify::verify_run(self));
         }
     }

@@ -165,9 +165,7 @@ fn LiveConnect() -> impl IntoView {
 #[component]
 fn ProductionGuard() -> impl IntoView {
     let store = expect_context::<Store>();
-    let at_risk = move || {
-        store.wf.with(|s| matches!(s.created.environment_type, Some(EnvironmentType::Production | EnvironmentType::Unknown)))
-    };
+    let at_risk = move || store.wf.with(|s| s.created.environment_type.is_some_and(EnvironmentType::needs_confirmation));
     let production = move || store.wf.with(|s| s.created.environment_type == Some(EnvironmentType::Production));
     view! {
         <Show when=at_risk>

@@ -318,6 +318,11 @@ pub enum EnvironmentType {
 }
 
 impl EnvironmentType {
+    /// Provisioning into it needs the person's say-so: anything but SANDBOX.
+    pub fn needs_confirmation(self) -> bool {
+        self != EnvironmentType::Sandbox
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EnvironmentType::Sandbox => "SANDBOX",
@@ -335,4 +340,17 @@ pub struct Environment {
     pub name: String,
     #[serde(rename = "type")]
     pub environment_type: EnvironmentType,
+}
+
+impl Environment {
+    /// How an answer to `GET /environments/{envID}` is read for the production guard: 200 gives
+    /// the environment; 403 (the worker's roles may not read it) an environment of `Unknown`
+    /// type, which may be PRODUCTION; any other status `None`, an error to report as such.
+    pub fn from_answer(id: &str, status: u16, body: &[u8]) -> Option<Result<Environment, serde_json::Error>> {
+        match status {
+            200 => Some(serde_json::from_slice(body)),
+            403 => Some(Ok(Environment { id: id.to_string(), name: String::new(), environment_type: EnvironmentType::Unknown })),
+            _ => None,
+        }
+    }
 }

@@ -205,16 +205,13 @@ async fn check_environment(state: &AppState, worker: &WorkerConfig, token: &Toke
         .send_upstream(HostKind::Api, worker.region, &Method::GET, &path, headers, Bytes::new())
         .await
         .map_err(TokenError::from_upstream)?;
-    match resp.status {
-        200 => {
-            let env: pingone::models::Environment = serde_json::from_slice(&resp.body).map_err(|_| TokenError::Malformed)?;
-            match env.environment_type {
-                pingone::models::EnvironmentType::Sandbox => Ok(()),
-                pingone::models::EnvironmentType::Production => Err(TokenError::Production { readable: true }),
-                pingone::models::EnvironmentType::Unknown => Err(TokenError::Production { readable: false }),
-            }
+    use pingone::models::{Environment, EnvironmentType};
+    match Environment::from_answer(&worker.environment_id, resp.status, &resp.body) {
+        Some(Ok(env)) if env.environment_type.needs_confirmation() => {
+            Err(TokenError::Production { readable: env.environment_type == EnvironmentType::Production })
         }
-        403 => Err(TokenError::Production { readable: false }),
-        status => Err(TokenError::Rejected { status, error: None }),
+        Some(Ok(_)) => Ok(()),
+        Some(Err(_)) => Err(TokenError::Malformed),
+        None => Err(TokenError::Rejected { status: resp.status, error: None }),
     }
 }

@@ -114,25 +114,21 @@ pub(super) fn apply_worker_token(s: &mut WorkflowState, r: &HttpResponse, now_ms
 }
 
 fn apply_environment(s: &mut WorkflowState, r: &HttpResponse) -> Result<Applied, StepError> {
-    let environment_type = if r.status == 403 {
-        // The worker's roles may not include reading the environment: its type stays unknown.
-        s.created.environment_name = None;
-        EnvironmentType::Unknown
-    } else {
-        let e: Environment = expect(r, &[200])?;
-        s.created.environment_name = Some(e.name);
-        e.environment_type
+    let e = match Environment::from_answer(&s.config.environment_id, r.status, r.body.as_bytes()) {
+        Some(Ok(e)) => e,
+        Some(Err(e)) => return Err(ApiError::Malformed { status: r.status, reason: e.to_string() }.into()),
+        None => return Err(ApiError::from_response(r.status, &r.body).into()),
     };
-    s.created.environment_type = Some(environment_type);
+    s.created.environment_name = Some(e.name).filter(|n| !n.is_empty());
+    s.created.environment_type = Some(e.environment_type);
     production_gate(s)
 }
 
 /// Step 0 finishes in a SANDBOX environment, elsewhere only once the person confirmed.
 fn production_gate(s: &WorkflowState) -> Result<Applied, StepError> {
     match s.created.environment_type {
-        Some(EnvironmentType::Sandbox) | None => Ok(Applied::Done),
-        Some(_) if s.config.allow_production => Ok(Applied::Done),
-        Some(t) => Err(StepError::ProductionEnvironment(t)),
+        Some(t) if t.needs_confirmation() && !s.config.allow_production => Err(StepError::ProductionEnvironment(t)),
+        _ => Ok(Applied::Done),
     }
 }
 
