@@ -4,9 +4,8 @@
 # downloaded JS/CSS file names, followed transitively).
 #   bench/size.sh             build, then measure
 #   SIZE_NO_BUILD=1 bench/size.sh   measure the existing dist/
-#   SIZE_EMBED_BASELINE=1 bench/size.sh   also build the app without the embed (docs/embedding.md;
-#                             `--cfg workbench_no_embed`, its own target dir target/size-noembed, a
-#                             full dependency build the first time) and print what the embed adds
+# It also prints what a script-include embed downloads (docs/embedding.md): the embed's own module
+# (`workbench-embed`, built beside the app's) and what it costs over the app's page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -18,22 +17,31 @@ fi
 
 gz() { gzip -9 -n -c <"$1" | wc -c; }
 
-# Files the page downloads: index.html, then whatever it (or a fetched .js/.css/.html) references.
+# Files a page downloads: the start files (index.html by default), then whatever they (or a fetched
+# .js/.css/.html) reference, HTML comments and JS line comments left out. With ONLY_CSS_FROM_INDEX=1, index.html counts
+# for its stylesheet only (the embed loader reads it for that name).
 loaded_files() {
-python3 - "$1" <<'PY'
-import os, sys
-root = sys.argv[1]
+python3 - "$@" <<'PY'
+import os, re, sys
+root, starts = sys.argv[1], sys.argv[2:] or ['index.html']
+css_only = os.environ.get('ONLY_CSS_FROM_INDEX') == '1'
 files = sorted(os.path.relpath(os.path.join(d, f), root)
                for d, _, fs in os.walk(root) for f in fs if not d.split(os.sep)[-1].startswith('.'))
-seen, todo = {'index.html'}, ['index.html']
+seen, todo = set(starts), list(starts)
 while todo:
     cur = todo.pop()
     if not cur.endswith(('.html', '.js', '.mjs', '.css')):
         continue
     text = open(os.path.join(root, cur), encoding='utf-8', errors='replace').read()
+    text = re.sub(r'<!--.*?-->', '', text, flags=re.S)
+    if cur.endswith(('.js', '.mjs')):
+        text = re.sub(r'^\s*//.*$', '', text, flags=re.M)
     for f in files:
-        if f not in seen and f in text:
-            seen.add(f); todo.append(f)
+        if f in seen or f not in text:
+            continue
+        if css_only and cur == 'index.html' and not f.endswith('.css'):
+            continue
+        seen.add(f); todo.append(f)
 print('\n'.join(sorted(seen)))
 PY
 }
@@ -59,31 +67,19 @@ printf '%-48s %10d %10d\n' "sandbox worker, fetched on the first run" "$fr_raw" 
 echo "page download: $page_gz bytes gzip -9 ($page_raw raw)"
 echo "sandbox on first run: $fr_gz bytes gzip -9 ($fr_raw raw); page + sandbox: $((page_gz + fr_gz)) bytes gzip -9"
 
-# The embed (docs/embedding.md). A script include downloads embed/embed.js, then what the page
-# downloads (the loader reads index.html for the hashed names). The embed's code is in the app's
-# wasm and its styles at the end of the CSS (from the "Embeds (docs/embedding.md)" comment on).
-if [ -f dist/embed/embed.js ]; then
-  e_raw=$(wc -c <dist/embed/embed.js) e_gz=$(gz dist/embed/embed.js)
-  printf '%-48s %10d %10d\n' "embed loader (embed/embed.js)" "$e_raw" "$e_gz"
-  echo "script include: $((page_gz + e_gz)) bytes gzip -9 (embed.js + the page download)"
-fi
-if [ "${SIZE_EMBED_BASELINE:-}" = 1 ]; then
-  nb=target/size-noembed
-  echo "[size] building the app without the embed into $nb/dist" >&2
-  CARGO_TARGET_DIR="$ROOT/$nb" \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --cfg workbench_no_embed" \
-    trunk build --release --dist "$nb/dist" >&2
-  base_gz=0
-  while IFS= read -r f; do
-    if [[ "$f" == *.css ]]; then
-      # Without the embed's section of the stylesheet.
-      g=$(sed '/Embeds (docs\/embedding.md)/,$d' "$nb/dist/$f" | sed '$d' | gzip -9 -n -c | wc -c)
-    else
-      g=$(gz "$nb/dist/$f")
-    fi
-    base_gz=$((base_gz + g))
-  done < <(loaded_files "$nb/dist")
-  delta=$((page_gz - base_gz))
-  printf '%-48s %10s %10d\n' "page download without the embed" "" "$base_gz"
-  echo "the embed adds $delta bytes gzip -9 to the page download ($(python3 -c "print(f'{100*$delta/$base_gz:.1f}')")%; budget 10%)"
+# The embed (docs/embedding.md). A script include downloads embed/embed.js, index.html (the loader
+# reads the stylesheet's hashed name there), the stylesheet, and the embed's module:
+# workbench-embed.js (stable name, written into embed.js), the snippet it imports and its wasm. The
+# app's own module is not fetched. The embed's code is in workbench-embed only; its styles are
+# the end of the shared stylesheet.
+if [ -f dist/embed/embed.js ] && [ -f dist/workbench-embed_bg.wasm ]; then
+  embed_raw=0 embed_gz=0
+  while IFS= read -r rel; do
+    raw=$(wc -c <"dist/$rel") g=$(gz "dist/$rel")
+    printf '  %-46s %10d %10d\n' "$rel" "$raw" "$g"
+    embed_raw=$((embed_raw + raw)) embed_gz=$((embed_gz + g))
+  done < <(ONLY_CSS_FROM_INDEX=1 loaded_files dist embed/embed.js index.html)
+  printf '%-48s %10d %10d\n' "script-include embed download (files above)" "$embed_raw" "$embed_gz"
+  delta=$((embed_gz - page_gz))
+  echo "script-include embed: $embed_gz bytes gzip -9; $delta over the app's page ($(python3 -c "print(f'{100*$delta/$page_gz:+.1f}')")%; budget +10%); the app's page carries no embed code"
 fi

@@ -18,6 +18,8 @@ after(async () => {
 
 test('the page loads the app: title, heading, main, no errors', async () => {
   const page = await newPage(session.context);
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
   const response = await page.goto(baseUrl(), { waitUntil: 'load' });
   assert.equal(response.status(), 200);
   assert.equal(await page.title(), 'PingOne Sign-On Workbench');
@@ -27,9 +29,24 @@ test('the page loads the app: title, heading, main, no errors', async () => {
   await heading.waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal(await page.locator('main').count(), 1);
   assert.deepEqual(page.errors, []);
+  // The embed has its own module (docs/embedding.md): the app's page never fetches it.
+  assert.ok(fetched.some((p) => /\/workbench-[0-9a-f]+_bg\.wasm$/.test(p)), fetched.join('\n'));
+  assert.ok(!fetched.some((p) => p.includes('workbench-embed') || p.includes('/embed/')), fetched.join('\n'));
 
   mkdirSync(join(repo, 'docs'), { recursive: true });
   await page.screenshot({ path: join(repo, 'docs', 'screenshot.png') });
+  await page.close();
+});
+
+test('index.html?embed opens as an iframe embed: it goes on to embed/frame.html with the same query', async () => {
+  const page = await newPage(session.context);
+  await page.goto(`${baseUrl()}?embed&phases=tokens&compact`, { waitUntil: 'load' });
+  await page.waitForURL(/\/embed\/frame\.html\?embed&phases=tokens&compact$/, { timeout: 15_000 });
+  const root = page.locator('.wb-embed.wb-frame.wb-compact.wb-partial');
+  await root.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal(await page.locator('[data-phase="tokens"]').count(), 1);
+  assert.equal(await page.locator('[data-phase="provision"]').count(), 0);
+  assert.deepEqual(page.errors, []);
   await page.close();
 });
 

@@ -4,13 +4,14 @@
 //   <script type="module" src="https://docs.example.com/workbench/embed/embed.js"></script>
 //   <div data-pingone-workbench data-phases="sign-on,tokens"></div>
 //
-// It finds the app's hashed module, stylesheet and wasm in the app's own index.html (next to
-// this folder: it works under any `--public-url`), starts the module once per page, then mounts
+// It starts the embed's module (`workbench-embed.js` and its wasm, next to the app's index.html:
+// it works under any `--public-url`; the app's own page never loads it) once per page, with the
+// app's stylesheet (its hashed name read from index.html), then mounts
 // one instance into each `[data-pingone-workbench]` element, in the element's shadow root (the
 // app's CSS and ids stay inside). Elements added later are mounted too; removed ones are
 // unmounted. `embed/frame.html` uses it to boot an iframe embed without inline script.
 //
-// While `window.PingOneWorkbench` exists, the app module's `main` mounts nothing by itself.
+// While `window.PingOneWorkbench` exists, the embed module's `main` mounts nothing by itself.
 
 const LOADER_VERSION = 1;
 const SELECTOR = '[data-pingone-workbench]';
@@ -20,18 +21,17 @@ if (!window.PingOneWorkbench) {
   const instances = new Map(); // host element -> instance id (or a pending promise)
   let app; // { bindings, css }
 
-  /** The app's files, read from Trunk's index.html boot script and links. */
+  /** The embed's module (stable names next to index.html) and the app's stylesheet, whose
+   *  hashed name is read from Trunk's index.html. */
   async function locate() {
     const index = new URL('index.html', appBase);
     const response = await fetch(index, { credentials: 'same-origin' });
     if (!response.ok) throw new Error(`${index} answered ${response.status}`);
     const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
-    const boot = [...doc.querySelectorAll('script[type="module"]')].map((s) => s.textContent).join('\n');
-    const abs = (u) => (u ? new URL(u, index).href : null);
-    const js = abs(boot.match(/from\s+['"]([^'"]+\.js)['"]/)?.[1]);
-    const wasm = abs(boot.match(/module_or_path:\s*['"]([^'"]+\.wasm)['"]/)?.[1]);
-    const css = abs(doc.querySelector('link[rel="stylesheet"][href$=".css"]')?.getAttribute('href'));
-    if (!js || !wasm) throw new Error(`no app module in ${index} (is it Trunk's index.html?)`);
+    const href = doc.querySelector('link[rel="stylesheet"][href$=".css"]')?.getAttribute('href');
+    const css = href ? new URL(href, index).href : null;
+    const js = new URL('workbench-embed.js', appBase).href;
+    const wasm = new URL('workbench-embed_bg.wasm', appBase).href;
     return { js, wasm, css };
   }
 

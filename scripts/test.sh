@@ -65,7 +65,8 @@ stop_live_stack() {
 
 suite_wasm() {
   # WASM_TEST=live runs only tests/live.rs (while working on one file); default: every wasm test.
-  local targets=(-p workbench -p pingone)
+  # `embed`: the embed's code (and its option parser's tests) is in the lib only with that feature.
+  local targets=(-p workbench -p pingone --features workbench/embed)
   [ -n "${WASM_TEST:-}" ] && targets=(-p workbench --test "$WASM_TEST")
   start_live_stack || { echo "[test] wasm: could not start the live stack" >&2; stop_live_stack; return 1; }
   WASM_BINDGEN_TEST_TIMEOUT=300 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

@@ -1,16 +1,22 @@
 //! The app root: header, run controls (Run all, Step, Start over, export), the live region,
-//! the four phases, and the inspector and sandbox inbox beside them. [`EmbeddedWorkbench`] is
-//! the same app as an embed in a documentation page (docs/embedding.md, `crate::embed`).
+//! the four phases, and the inspector and sandbox inbox beside them. `EmbeddedWorkbench` (with
+//! the `embed` feature: the `workbench-embed` module) is the same app as an embed in a
+//! documentation page (docs/embedding.md, `crate::embed`).
 
 use crate::components::inbox::Inbox;
 use crate::components::inspector::{download, Inspector};
 use crate::components::step_card::format_ms;
+#[cfg(feature = "embed")]
 use crate::embed::{self, Embed, EmbedState, Kind, LAST_STEP};
-use crate::phases::{ConnectPhase, ProvisionPhase, ShownSteps, SignOnPhase, TokensPhase};
+#[cfg(feature = "embed")]
+use crate::phases::ShownSteps;
+use crate::phases::{ConnectPhase, ProvisionPhase, SignOnPhase, TokensPhase};
 use crate::runner;
 use crate::state::{Mode, RunMode, Store, StoreOptions};
 use leptos::prelude::*;
-use pingone::workflow::{Phase, STEPS};
+#[cfg(feature = "embed")]
+use pingone::workflow::Phase;
+use pingone::workflow::STEPS;
 
 const THEME_KEY: &str = "pingone-workbench.theme";
 
@@ -285,6 +291,7 @@ pub fn App() -> impl IntoView {
 
 /// An embed's run controls when it shows part of the workflow or is read-only: one Run button
 /// (pre-run, then the shown steps; "Run again" starts over) and the progress of the shown steps.
+#[cfg(feature = "embed")]
 #[component]
 fn EmbedToolbar(embed: Embed, st: EmbedState) -> impl IntoView {
     let store = expect_context::<Store>();
@@ -338,6 +345,7 @@ fn EmbedToolbar(embed: Embed, st: EmbedState) -> impl IntoView {
     }
 }
 
+#[cfg(feature = "embed")]
 fn phase_view(phase: Phase) -> AnyView {
     match phase {
         Phase::Connect => view! { <ConnectPhase/> }.into_any(),
@@ -349,6 +357,7 @@ fn phase_view(phase: Phase) -> AnyView {
 
 /// The workbench as an embed (an iframe or a script include): its own store, theme and accent
 /// on its root, the shown phases, host messages. Nothing is kept in web storage.
+#[cfg(feature = "embed")]
 #[component]
 pub fn EmbeddedWorkbench(store: Store, embed: Embed) -> impl IntoView {
     provide_context(store);
@@ -501,4 +510,20 @@ pub fn forget_callback_params() -> bool {
         .history()
         .and_then(|h| h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url.as_str())))
         .is_ok()
+}
+
+/// A framed `index.html`, or one whose query has `embed`, is an iframe embed (docs/embedding.md):
+/// the page replaces itself with `embed/frame.html` and the same query, which starts the embed's
+/// module. Returns whether it did (then nothing else should start).
+pub fn open_as_frame_embed() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let framed = window.parent().ok().flatten().is_some_and(|p| !js_sys::Object::is(p.as_ref(), window.as_ref()));
+    let Ok(href) = window.location().href() else { return false };
+    let Ok(here) = url::Url::parse(&href) else { return false };
+    if !framed && !here.query_pairs().any(|(k, _)| k == "embed") {
+        return false;
+    }
+    let Ok(mut frame) = here.join("embed/frame.html") else { return false };
+    frame.set_query(here.query());
+    window.location().replace(frame.as_str()).is_ok()
 }

@@ -1,8 +1,9 @@
 //! Embedding the workbench in documentation pages (docs/embedding.md).
 //!
-//! Two ways, one build:
-//! - an `<iframe>` showing the app (`index.html`, or `embed/frame.html` under a strict CSP) with
-//!   options in the query string ([`Kind::Frame`]);
+//! Two ways, one module (`workbench-embed`: this crate with the `embed` feature; the app's page
+//! is built without it):
+//! - an `<iframe>` showing `embed/frame.html` (a framed `index.html` goes there) with options in
+//!   the query string ([`Kind::Frame`]);
 //! - `embed/embed.js`, which loads this module once and calls [`mount`] for every
 //!   `[data-pingone-workbench]` element, each in its own shadow root ([`Kind::Script`]).
 //!
@@ -225,11 +226,8 @@ pub fn unmount(id: &str) -> bool {
     true
 }
 
-/// The module's exports for `embed/embed.js`. `--cfg workbench_no_embed` leaves them out, so
-/// that nothing of the embed is linked (`bench/size.sh` prices the embed that way).
-#[allow(unexpected_cfgs)]
+/// The module's exports for `embed/embed.js`.
 mod exports {
-    #[cfg(not(workbench_no_embed))]
     mod js {
         use wasm_bindgen::prelude::*;
         use web_sys::HtmlElement;
@@ -258,22 +256,17 @@ pub fn loaded_by_embed_loader() -> bool {
     js_sys::Reflect::get(&global, &JsValue::from_str("PingOneWorkbench")).is_ok_and(|v| v.is_object())
 }
 
-/// The app's start (`main`): nothing when `embed.js` loaded the module; an iframe embed when
-/// this page is framed or its query has `embed`; otherwise the app.
+/// The embed module's start (`main`): nothing when `embed.js` loaded the module (it mounts each
+/// instance through [`mount`] and [`mount_frame`]); otherwise one iframe embed in `<body>`, with
+/// the options in the page's query string.
 pub fn boot() {
     if loaded_by_embed_loader() {
         return;
     }
     let Some(w) = web_sys::window() else { return };
     let search = w.location().search().unwrap_or_default();
-    let pairs = options::query_pairs(&search);
-    if parent_window().is_some() || pairs.iter().any(|(k, _)| k == "embed") {
-        if let Some(body) = w.document().and_then(|d| d.body()) {
-            let parsed = options::parse(&pairs, Kind::Frame);
-            mount_instance(body, Kind::Frame, parsed, None);
-        }
-    } else {
-        leptos::mount::mount_to_body(crate::App);
+    if let Some(body) = w.document().and_then(|d| d.body()) {
+        mount_instance(body, Kind::Frame, options::parse(&options::query_pairs(&search), Kind::Frame), None);
     }
 }
 

@@ -10,6 +10,7 @@ pub mod app;
 pub mod components;
 pub mod crypto;
 pub mod curl;
+#[cfg(feature = "embed")]
 pub mod embed;
 pub mod json;
 pub mod mask;

@@ -1,14 +1,11 @@
-/// The app's entry point, run when the module starts: mounts the app into `<body>`, or the
-/// iframe embed when the page is framed (or has `?embed`), or nothing when `embed/embed.js`
-/// loaded the module (it mounts each instance itself). See `workbench::embed::boot`.
-///
-/// `--cfg workbench_no_embed` builds the app without the embed (nothing references it, so
-/// nothing of it is linked): `bench/size.sh` prices the embed with it.
-#[allow(unexpected_cfgs)]
+/// The app's entry point (the page `index.html`): mounts the app into `<body>`. A framed
+/// `index.html`, or one with `embed` in its query, is an iframe embed: it goes on to
+/// `embed/frame.html` with the same query, which starts the embed's own module
+/// (`workbench-embed`, src/bin/workbench-embed.rs), so this module carries no embed code.
 fn main() {
     workbench::app::forget_callback_params();
-    #[cfg(not(workbench_no_embed))]
-    workbench::embed::boot();
-    #[cfg(workbench_no_embed)]
+    if workbench::app::open_as_frame_embed() {
+        return;
+    }
     leptos::mount::mount_to_body(workbench::App);
 }
