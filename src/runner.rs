@@ -429,7 +429,7 @@ async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Ou
 
 fn finish(store: Store, id: StepId, outcome: Outcome, duration_ms: f64) -> Outcome {
     let n = id.number();
-    let ms = duration_ms.round();
+    let ms = duration_ms.round() as u64;
     match &outcome {
         Outcome::Done => {
             store.progress.update(|p| p.set(id, StepStatus::Done));
@@ -569,7 +569,7 @@ fn finish_all(store: Store) {
         let first = |st: StepStatus| STEPS.iter().map(|s| s.id).find(|&id| p.status(id) == st);
         (p.is_complete(), first(StepStatus::NeedsInput), first(StepStatus::Failed))
     });
-    let ms = elapsed.round();
+    let ms = elapsed.round() as u64;
     if complete {
         store.continue_all.set(false);
         store.say(format!(
@@ -790,7 +790,7 @@ pub fn replay_after_reload(store: Store) {
             return;
         }
         store.run_mode.set(RunMode::Idle);
-        let ms = (perf_now() - t0).round();
+        let ms = (perf_now() - t0).round() as u64;
         store.notice.set(Some(format!(
             "Restored the run after the reload: the in-page sandbox restarted with the page and secrets are never stored, so {replayed} finished steps were replayed against it in {ms} ms (marked \u{201c}replayed\u{201d} in the inspector). Carry on where you were."
         )));

@@ -17,10 +17,10 @@ pub fn Inbox() -> impl IntoView {
                     id="f-fail-rate"
                     name="fail_rate"
                     aria-describedby="f-fail-rate-hint"
-                    prop:value=move || format!("{}", (store.fail_rate.get() * 100.0).round())
+                    prop:value=move || ((store.fail_rate.get() * 100.0).round() as u32).to_string()
                     on:change=move |ev| {
-                        let pct: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
-                        store.set_fail_rate((pct / 100.0).clamp(0.0, 1.0));
+                        let pct: u32 = event_target_value(&ev).parse().unwrap_or(0);
+                        store.set_fail_rate((f64::from(pct) / 100.0).clamp(0.0, 1.0));
                     }
                 >
                     <option value="0">"none"</option>

@@ -39,18 +39,25 @@ pub fn utc_time(ms: f64) -> String {
     }
 }
 
+/// A non-negative number with one decimal (`7.3`), formatted as integers: the app then links no
+/// floating-point formatting code.
+pub fn tenths(x: f64) -> String {
+    let t = (x.max(0.0) * 10.0).round() as u64;
+    format!("{}.{}", t / 10, t % 10)
+}
+
 /// "in 59 min" / "3 min ago" relative to now.
 pub fn relative(ms: f64) -> String {
     let delta = (ms - js_sys::Date::now()) / 1000.0;
     let abs = delta.abs();
     let text = if abs < 60.0 {
-        format!("{} s", abs.round())
+        format!("{} s", abs.round() as u64)
     } else if abs < 3600.0 {
-        format!("{} min", (abs / 60.0).round())
+        format!("{} min", (abs / 60.0).round() as u64)
     } else if abs < 172_800.0 {
-        format!("{:.1} h", abs / 3600.0)
+        format!("{} h", tenths(abs / 3600.0))
     } else {
-        format!("{} days", (abs / 86_400.0).round())
+        format!("{} days", (abs / 86_400.0).round() as u64)
     };
     if delta >= 0.0 {
         format!("in {text}")

@@ -11,11 +11,11 @@ use pingone::workflow::{StepId, StepStatus};
 /// Milliseconds as people read them.
 pub fn format_ms(ms: f64) -> String {
     if ms < 10.0 {
-        format!("{ms:.1} ms")
+        format!("{} ms", super::tenths(ms))
     } else if ms < 10_000.0 {
-        format!("{} ms", ms.round())
+        format!("{} ms", ms.round() as u64)
     } else {
-        format!("{:.1} s", ms / 1000.0)
+        format!("{} s", super::tenths(ms / 1000.0))
     }
 }
 

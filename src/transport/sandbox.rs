@@ -245,7 +245,7 @@ mod worker {
     }
 
     #[derive(Serialize)]
-    #[serde(tag = "type", rename_all = "snake_case")]
+    #[serde(rename_all = "snake_case")]
     enum ToWorker<'a> {
         Init { config: SandboxStart },
         Request { id: u64, now_ms: u64, request: &'a HttpRequest },
@@ -253,7 +253,7 @@ mod worker {
     }
 
     #[derive(Deserialize)]
-    #[serde(tag = "type", rename_all = "snake_case")]
+    #[serde(rename_all = "snake_case")]
     enum FromWorker {
         Loaded,
         Ready { info: SandboxTenant },

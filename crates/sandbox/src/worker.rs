@@ -1,14 +1,15 @@
 //! The sandbox as a dedicated Web Worker (feature `worker`, bin `sandbox-worker`): the page
 //! downloads the engine only when a run first needs it, and RSA signing never blocks the UI.
 //!
-//! Protocol (JSON strings through `postMessage`, one engine per worker):
-//! * worker → page, once the module is running: `{"type":"loaded"}`
-//! * page → worker: `{"type":"init","config":SandboxConfig}` → `{"type":"ready","info":SandboxInfo}`
-//! * page → worker: `{"type":"request","id":N,"now_ms":T,"request":HttpRequest}`
-//!   → `{"type":"response","id":N,"response":HttpResponse|null,"outbox":[OutboxMessage]}`
+//! Protocol (JSON strings through `postMessage`, one engine per worker; serde's externally tagged
+//! enums, which the page reads without buffering a message first):
+//! * worker → page, once the module is running: `"loaded"`
+//! * page → worker: `{"init":{"config":SandboxConfig}}` → `{"ready":{"info":SandboxInfo}}`
+//! * page → worker: `{"request":{"id":N,"now_ms":T,"request":HttpRequest}}`
+//!   → `{"response":{"id":N,"response":HttpResponse|null,"outbox":[OutboxMessage]}}`
 //!   (`response` is `null` when fault injection dropped it after the engine acted)
-//! * page → worker: `{"type":"set_fail_rate","fail_rate":P}` (no answer)
-//! * anything unreadable → `{"type":"error","id":N|null,"message":"..."}`
+//! * page → worker: `{"set_fail_rate":{"fail_rate":P}}` (no answer)
+//! * anything unreadable → `{"error":{"id":N|null,"message":"..."}}`
 
 use crate::{OutboxMessage, Outcome, Sandbox, SandboxConfig, SandboxInfo};
 use pingone::http::{HttpRequest, HttpResponse};
@@ -20,7 +21,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 /// A message from the page.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ToWorker {
     Init { config: SandboxConfig },
     Request { id: u64, now_ms: u64, request: HttpRequest },
@@ -30,7 +31,7 @@ pub enum ToWorker {
 
 /// A message to the page.
 #[derive(Debug, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum FromWorker<'a> {
     Loaded,
     Ready { info: SandboxInfo },
