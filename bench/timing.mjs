@@ -4,6 +4,8 @@
 //     click -> decoded ID token visible wall time, 5 runs;
 //  3. the same after pointing at the run controls for a second first, as a person does (the app
 //     starts the sandbox worker when the pointer reaches them), 5 runs interleaved with 2.
+// With BENCH_BASE_URL (another build, bench/timing.sh's TIMING_BASE) it first measures 1. for both
+// builds, alternating load by load, and prints both medians and their ratio.
 // Prints one line per figure with the median and the samples.
 import { launch, newPage } from '../e2e/lib.mjs';
 
@@ -16,25 +18,43 @@ const median = (xs) => {
 };
 const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
 
+/** Navigation start -> first `li.step` in the DOM, in a fresh page; returns the page too. */
+async function loadToStepList(context, at) {
+  const page = await newPage(context);
+  await page.addInitScript(() => {
+    new MutationObserver((_, obs) => {
+      if (document.querySelector('li.step')) {
+        window.__firstStepList = performance.now();
+        obs.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await page.goto(at, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__firstStepList !== undefined, null, { timeout: 30_000 });
+  return { page, ms: await page.evaluate(() => window.__firstStepList) };
+}
+
 const session = await launch();
 try {
+  const base = process.env.BENCH_BASE_URL;
+  if (base) {
+    const side = { base: [], current: [] };
+    for (let i = 0; i < 2 * N; i++) {
+      // Alternate which build loads first, so that both see the same machine.
+      const which = (i % 2 === 0) === (Math.floor(i / 2) % 2 === 0) ? 'base' : 'current';
+      const { page, ms } = await loadToStepList(session.context, which === 'base' ? base : url);
+      side[which].push(ms);
+      await page.close();
+    }
+    console.log(`side by side, first step list rendered: base ${median(side.base).toFixed(0)} ms (${fmt(side.base)}), current ${median(side.current).toFixed(0)} ms (${fmt(side.current)}); ratio base/current ${(median(side.base) / median(side.current)).toFixed(2)}`);
+  }
   const firstRender = [];
   const runs = { cold: { appClock: [], wall: [] }, pointed: { appClock: [], wall: [] } };
   for (let i = 0; i < 2 * N; i++) {
     // Alternate the two ways of starting, so that both see the same machine.
     const pointed = i % 2 === 1;
-    const page = await newPage(session.context);
-    await page.addInitScript(() => {
-      new MutationObserver((_, obs) => {
-        if (document.querySelector('li.step')) {
-          window.__firstStepList = performance.now();
-          obs.disconnect();
-        }
-      }).observe(document, { childList: true, subtree: true });
-    });
-    await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction(() => window.__firstStepList !== undefined, null, { timeout: 30_000 });
-    if (!pointed) firstRender.push(await page.evaluate(() => window.__firstStepList));
+    const { page, ms } = await loadToStepList(session.context, url);
+    if (!pointed) firstRender.push(ms);
 
     const runAll = page.getByRole('button', { name: 'Run all', exact: true });
     if (pointed) {

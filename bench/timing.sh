@@ -4,6 +4,9 @@
 #   - wall time of Run all (21 calls) in the in-page sandbox, median of 5 runs
 #   bench/timing.sh                  build (scripts/build.sh), then measure
 #   TIMING_NO_BUILD=1 bench/timing.sh   measure the existing dist/
+#   TIMING_BASE=<git rev> bench/timing.sh   also build that revision (a detached worktree under
+#                                 target/timing-base, sharing target/ for dependencies) and compare
+#                                 the first render of both builds side by side, load by load
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -24,4 +27,24 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$url" ] || { echo "[timing] static server did not start" >&2; cat "$out" >&2; exit 1; }
-BENCH_URL="$url" node bench/timing.mjs
+base_url=""
+if [ -n "${TIMING_BASE:-}" ]; then
+  base_dir="$ROOT/target/timing-base"
+  rm -rf "$base_dir"
+  git worktree prune
+  git worktree add --detach "$base_dir/src" "$TIMING_BASE" >&2
+  (cd "$base_dir/src" && CARGO_TARGET_DIR="$ROOT/target" trunk build --release --dist "$base_dir/dist") >&2
+  git worktree remove --force "$base_dir/src"
+  base_out="$(mktemp)"
+  node e2e/serve.mjs "$base_dir/dist" 0 >"$base_out" 2>&1 &
+  base_server=$!
+  trap 'kill "$server" "$base_server" 2>/dev/null; rm -f "$out" "$base_out"' EXIT
+  for _ in $(seq 100); do
+    base_url="$(sed -n 's/^listening //p' "$base_out")"
+    [ -n "$base_url" ] && break
+    sleep 0.1
+  done
+  [ -n "$base_url" ] || { echo "[timing] static server for $TIMING_BASE did not start" >&2; exit 1; }
+  echo "[timing] base: $TIMING_BASE ($(git rev-parse --short "$TIMING_BASE")) at $base_url; current: the working tree's dist/ at $url" >&2
+fi
+BENCH_URL="$url" BENCH_BASE_URL="$base_url" node bench/timing.mjs
