@@ -5,8 +5,9 @@
 #   bench/timing.sh                  build (scripts/build.sh), then measure
 #   TIMING_NO_BUILD=1 bench/timing.sh   measure the existing dist/
 #   TIMING_BASE=<git rev> bench/timing.sh   also build that revision (a detached worktree under
-#                                 target/timing-base, sharing target/ for dependencies) and compare
-#                                 the first render of both builds side by side, load by load
+#                                 target/timing-base, with its own target dir kept there between
+#                                 runs) and compare the first render of both builds side by side,
+#                                 load by load
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -30,10 +31,10 @@ done
 base_url=""
 if [ -n "${TIMING_BASE:-}" ]; then
   base_dir="$ROOT/target/timing-base"
-  rm -rf "$base_dir"
+  rm -rf "$base_dir/src" "$base_dir/dist"
   git worktree prune
   git worktree add --detach "$base_dir/src" "$TIMING_BASE" >&2
-  (cd "$base_dir/src" && CARGO_TARGET_DIR="$ROOT/target" trunk build --release --dist "$base_dir/dist") >&2
+  (cd "$base_dir/src" && CARGO_TARGET_DIR="$base_dir/target" trunk build --release --dist "$base_dir/dist") >&2
   git worktree remove --force "$base_dir/src"
   base_out="$(mktemp)"
   node e2e/serve.mjs "$base_dir/dist" 0 >"$base_out" 2>&1 &
