@@ -110,6 +110,8 @@ const host = (p, id) => p.locator(`[data-pingone-workbench][data-id="${id}"]`);
 
 test('the example page renders its three instances under a strict CSP', async () => {
   page = await newPage(session.context);
+  const fetched = [];
+  page.on('request', (r) => fetched.push(r.url()));
   const response = await page.goto(`${server.url}embed/example.html`);
   assert.match(response.headers()['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval';/);
   await waitForMessage(page, 'full', 'ready', {}, 20_000);
@@ -121,6 +123,12 @@ test('the example page renders its three instances under a strict CSP', async ()
   await frame.getByRole('heading', { level: 1, name: 'PingOne Sign-On Workbench' }).waitFor();
   assert.equal(await frame.locator('li.step').count(), 21);
   assert.equal(await frame.getByRole('button', { name: 'Run all', exact: true }).count(), 1);
+  // The embed's own module, fetched with the version the build stamped into embed.js (stable
+  // names); never the app's hashed module.
+  const names = fetched.map((u) => new URL(u).pathname + new URL(u).search);
+  assert.ok(names.some((n) => /\/workbench-embed\.js\?v=[0-9a-f]{16}$/.test(n)), names.join('\n'));
+  assert.ok(names.some((n) => /\/workbench-embed_bg\.wasm\?v=[0-9a-f]{16}$/.test(n)), names.join('\n'));
+  assert.ok(!names.some((n) => /\/workbench-[0-9a-f]{16}(_bg\.wasm|\.js)$/.test(n)), names.join('\n'));
 
   // 2. Sign on only: steps 14-18 shown; 0-13 were pre-run silently in its own sandbox.
   const signOn = host(page, 'sign-on');

@@ -14,6 +14,8 @@
 // While `window.PingOneWorkbench` exists, the embed module's `main` mounts nothing by itself.
 
 const LOADER_VERSION = 1;
+// The embed module's version, stamped by the build (scripts/embed-version.sh); empty in the source.
+const EMBED_VERSION = '';
 const SELECTOR = '[data-pingone-workbench]';
 const appBase = new URL('../', import.meta.url);
 
@@ -30,8 +32,9 @@ if (!window.PingOneWorkbench) {
     const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
     const href = doc.querySelector('link[rel="stylesheet"][href$=".css"]')?.getAttribute('href');
     const css = href ? new URL(href, index).href : null;
-    const js = new URL('workbench-embed.js', appBase).href;
-    const wasm = new URL('workbench-embed_bg.wasm', appBase).href;
+    const v = EMBED_VERSION ? `?v=${EMBED_VERSION}` : '';
+    const js = new URL(`workbench-embed.js${v}`, appBase).href;
+    const wasm = new URL(`workbench-embed_bg.wasm${v}`, appBase).href;
     return { js, wasm, css };
   }
 
