@@ -98,10 +98,8 @@ pub async fn verify_rs256(n: &str, e: &str, signing_input: &[u8], signature: &[u
     let usages = js_sys::Array::of1(&"verify".into());
     let key = subtle.import_key_with_object("jwk", &jwk, &algorithm, false, &usages).map_err(js_err)?;
     let key: web_sys::CryptoKey = JsFuture::from(key).await.map_err(js_err)?.unchecked_into();
-    let mut signature = signature.to_vec();
-    let mut data = signing_input.to_vec();
     let verdict = subtle
-        .verify_with_str_and_u8_array_and_u8_array("RSASSA-PKCS1-v1_5", &key, &mut signature, &mut data)
+        .verify_with_str_and_u8_array_and_u8_array("RSASSA-PKCS1-v1_5", &key, signature, signing_input)
         .map_err(js_err)?;
     Ok(JsFuture::from(verdict).await.map_err(js_err)?.as_bool().unwrap_or(false))
 }
@@ -115,8 +113,7 @@ pub async fn hmac(hash: &str, key: &[u8], message: &[u8]) -> Result<Vec<u8>, Cry
     let raw = js_sys::Uint8Array::from(key);
     let key = subtle.import_key_with_object("raw", &raw, &algorithm, false, &usages).map_err(js_err)?;
     let key: web_sys::CryptoKey = JsFuture::from(key).await.map_err(js_err)?.unchecked_into();
-    let mut message = message.to_vec();
-    let mac = subtle.sign_with_str_and_u8_array("HMAC", &key, &mut message).map_err(js_err)?;
+    let mac = subtle.sign_with_str_and_u8_array("HMAC", &key, message).map_err(js_err)?;
     let mac: js_sys::ArrayBuffer =
         JsFuture::from(mac).await.map_err(js_err)?.dyn_into().map_err(|_| CryptoError::Failed("HMAC is not an ArrayBuffer".into()))?;
     Ok(js_sys::Uint8Array::new(&mac).to_vec())
