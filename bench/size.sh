@@ -18,15 +18,15 @@ fi
 gz() { gzip -9 -n -c <"$1" | wc -c; }
 
 # Files a page downloads: the start files (index.html by default), then whatever they (or a fetched
-# .js/.css/.html) reference, HTML comments and JS line comments left out. With ONLY_CSS_FROM_INDEX=1, index.html counts
-# for its stylesheet only (the embed loader reads it for that name).
+# .js/.css/.html) reference, HTML comments and JS line comments left out. LOADED_SKIP names files
+# that are mentioned but not fetched.
 loaded_files() {
 python3 - "$@" <<'PY'
 import os, re, sys
 root, starts = sys.argv[1], sys.argv[2:] or ['index.html']
-css_only = os.environ.get('ONLY_CSS_FROM_INDEX') == '1'
 files = sorted(os.path.relpath(os.path.join(d, f), root)
                for d, _, fs in os.walk(root) for f in fs if not d.split(os.sep)[-1].startswith('.'))
+skip = set(os.environ.get('LOADED_SKIP', '').split())
 seen, todo = set(starts), list(starts)
 while todo:
     cur = todo.pop()
@@ -37,9 +37,7 @@ while todo:
     if cur.endswith(('.js', '.mjs')):
         text = re.sub(r'^\s*//.*$', '', text, flags=re.M)
     for f in files:
-        if f in seen or f not in text:
-            continue
-        if css_only and cur == 'index.html' and not f.endswith('.css'):
+        if f in seen or f in skip or f not in text:
             continue
         seen.add(f); todo.append(f)
 print('\n'.join(sorted(seen)))
@@ -67,10 +65,10 @@ printf '%-48s %10d %10d\n' "sandbox worker, fetched on the first run" "$fr_raw" 
 echo "page download: $page_gz bytes gzip -9 ($page_raw raw)"
 echo "sandbox on first run: $fr_gz bytes gzip -9 ($fr_raw raw); page + sandbox: $((page_gz + fr_gz)) bytes gzip -9"
 
-# The embed (docs/embedding.md). A script include downloads embed/embed.js, index.html (the loader
-# reads the stylesheet's hashed name there), the stylesheet, and the embed's module:
-# workbench-embed.js (stable name, written into embed.js), the snippet it imports and its wasm. The
-# app's own module is not fetched. The embed's code is in workbench-embed only; its styles are
+# The embed (docs/embedding.md). A script include downloads embed/embed.js, the app's stylesheet
+# (its hashed name stamped into embed.js by the build), and the embed's module: workbench-embed.js
+# (stable name, fetched with a version), the snippet it imports and its wasm. The app's own module
+# and index.html are not fetched. The embed's code is in workbench-embed only; its styles are
 # the end of the shared stylesheet.
 if [ -f dist/embed/embed.js ] && [ -f dist/workbench-embed_bg.wasm ]; then
   embed_raw=0 embed_gz=0
@@ -78,7 +76,7 @@ if [ -f dist/embed/embed.js ] && [ -f dist/workbench-embed_bg.wasm ]; then
     raw=$(wc -c <"dist/$rel") g=$(gz "dist/$rel")
     printf '  %-46s %10d %10d\n' "$rel" "$raw" "$g"
     embed_raw=$((embed_raw + raw)) embed_gz=$((embed_gz + g))
-  done < <(ONLY_CSS_FROM_INDEX=1 loaded_files dist embed/embed.js index.html)
+  done < <(LOADED_SKIP=index.html loaded_files dist embed/embed.js)  # index.html: only a fallback when unstamped
   printf '%-48s %10d %10d\n' "script-include embed download (files above)" "$embed_raw" "$embed_gz"
   delta=$((embed_gz - page_gz))
   echo "script-include embed: $embed_gz bytes gzip -9; $delta over the app's page ($(python3 -c "print(f'{100*$delta/$page_gz:+.1f}')")%; budget +10%); the app's page carries no embed code"

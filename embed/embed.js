@@ -14,8 +14,10 @@
 // While `window.PingOneWorkbench` exists, the embed module's `main` mounts nothing by itself.
 
 const LOADER_VERSION = 1;
-// The embed module's version, stamped by the build (scripts/embed-version.sh); empty in the source.
+// Stamped by the build (scripts/embed-version.sh); empty in the source: the embed module's version
+// and the app stylesheet's hashed file name.
 const EMBED_VERSION = '';
+const APP_STYLESHEET = '';
 const SELECTOR = '[data-pingone-workbench]';
 const appBase = new URL('../', import.meta.url);
 
@@ -23,19 +25,20 @@ if (!window.PingOneWorkbench) {
   const instances = new Map(); // host element -> instance id (or a pending promise)
   let app; // { bindings, css }
 
-  /** The embed's module (stable names next to index.html) and the app's stylesheet, whose
-   *  hashed name is read from Trunk's index.html. */
+  /** The embed's module (stable names next to index.html, fetched with the build's version) and
+   *  the app's stylesheet (its hashed name stamped here by the build; without the stamp, read from
+   *  Trunk's index.html). */
   async function locate() {
+    const v = EMBED_VERSION ? `?v=${EMBED_VERSION}` : '';
+    const js = new URL(`workbench-embed.js${v}`, appBase).href;
+    const wasm = new URL(`workbench-embed_bg.wasm${v}`, appBase).href;
+    if (APP_STYLESHEET) return { js, wasm, css: new URL(APP_STYLESHEET, appBase).href };
     const index = new URL('index.html', appBase);
     const response = await fetch(index, { credentials: 'same-origin' });
     if (!response.ok) throw new Error(`${index} answered ${response.status}`);
     const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
     const href = doc.querySelector('link[rel="stylesheet"][href$=".css"]')?.getAttribute('href');
-    const css = href ? new URL(href, index).href : null;
-    const v = EMBED_VERSION ? `?v=${EMBED_VERSION}` : '';
-    const js = new URL(`workbench-embed.js${v}`, appBase).href;
-    const wasm = new URL(`workbench-embed_bg.wasm${v}`, appBase).href;
-    return { js, wasm, css };
+    return { js, wasm, css: href ? new URL(href, index).href : null };
   }
 
   async function start() {
