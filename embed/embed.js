@@ -6,7 +6,7 @@
 //
 // It starts the embed's module (`workbench-embed.js` and its wasm, next to the app's index.html:
 // it works under any `--public-url`; the app's own page never loads it) once per page, with the
-// app's stylesheet (its hashed name read from index.html), then mounts
+// app's stylesheet (its hashed name stamped here by the build), then mounts
 // one instance into each `[data-pingone-workbench]` element, in the element's shadow root (the
 // app's CSS and ids stay inside). Elements added later are mounted too; removed ones are
 // unmounted. `embed/frame.html` uses it to boot an iframe embed without inline script.

@@ -512,12 +512,19 @@ pub fn forget_callback_params() -> bool {
         .is_ok()
 }
 
+/// The parent window when this page is framed.
+pub fn parent_window() -> Option<web_sys::Window> {
+    let w = web_sys::window()?;
+    let parent = w.parent().ok().flatten()?;
+    (!js_sys::Object::is(parent.as_ref(), w.as_ref())).then_some(parent)
+}
+
 /// A framed `index.html`, or one whose query has `embed`, is an iframe embed (docs/embedding.md):
 /// the page replaces itself with `embed/frame.html` and the same query, which starts the embed's
 /// module. Returns whether it did (then nothing else should start).
 pub fn open_as_frame_embed() -> bool {
     let Some(window) = web_sys::window() else { return false };
-    let framed = window.parent().ok().flatten().is_some_and(|p| !js_sys::Object::is(p.as_ref(), window.as_ref()));
+    let framed = parent_window().is_some();
     let Ok(href) = window.location().href() else { return false };
     let Ok(here) = url::Url::parse(&href) else { return false };
     if !framed && !here.query_pairs().any(|(k, _)| k == "embed") {

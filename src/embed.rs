@@ -13,7 +13,7 @@
 
 pub mod options;
 
-use crate::app::EmbeddedWorkbench;
+use crate::app::{parent_window, EmbeddedWorkbench};
 use crate::runner::{self, perf_now};
 use crate::state::{Mode, RunMode, Store, StoreOptions};
 use crate::transport::sleep_ms;
@@ -98,13 +98,6 @@ impl Bus {
             Kind::Script => w.post_message(&data, "/"),
         };
     }
-}
-
-/// The parent window when this page is framed.
-fn parent_window() -> Option<web_sys::Window> {
-    let w = web_sys::window()?;
-    let parent = w.parent().ok().flatten()?;
-    (!js_sys::Object::is(parent.as_ref(), w.as_ref())).then_some(parent)
 }
 
 /// The embed's own reactive state next to the store.
