@@ -7,7 +7,8 @@
 #   TIMING_BASE=<git rev> bench/timing.sh   also build that revision (a detached worktree under
 #                                 target/timing-base, with its own target dir kept there between
 #                                 runs) and compare the first render of both builds side by side,
-#                                 load by load
+#                                 load by load, then Run all after pointing at it, run by run
+#   TIMING_SIDE_ONLY=1 (with TIMING_BASE)  only those side-by-side figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -48,4 +49,4 @@ if [ -n "${TIMING_BASE:-}" ]; then
   [ -n "$base_url" ] || { echo "[timing] static server for $TIMING_BASE did not start" >&2; exit 1; }
   echo "[timing] base: $TIMING_BASE ($(git rev-parse --short "$TIMING_BASE")) at $base_url; current: the working tree's dist/ at $url" >&2
 fi
-BENCH_URL="$url" BENCH_BASE_URL="$base_url" node bench/timing.mjs
+BENCH_URL="$url" BENCH_BASE_URL="$base_url" BENCH_SIDE_ONLY="${TIMING_SIDE_ONLY:-}" node bench/timing.mjs

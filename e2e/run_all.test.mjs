@@ -52,6 +52,9 @@ test('Run all completes the 21 steps in sandbox mode and shows the decoded token
 
   mkdirSync(join(repo, 'docs'), { recursive: true });
   await page.locator('#token-id').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  // Step cards out of view skip layout (content-visibility): the frame after a jump lays out
+  // the ones that came into view; shoot after it.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.screenshot({ path: join(repo, 'docs', 'run-all.png') });
 
   // Security: no secret-shaped value was written to web storage.

@@ -365,8 +365,8 @@ pub const REMEMBER_KEY: &str = Kept::WorkerCredentials.key();
 /// The sessionStorage key of the saved run.
 pub const SESSION_KEY: &str = "pingone-workbench.run.v1";
 
-/// What is saved across a reload (nothing secret).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What is saved across a reload (nothing secret), as read back (`SavedRef` writes it).
+#[derive(Debug, Clone, Deserialize)]
 struct Saved {
     mode: Mode,
     state: WorkflowState,
@@ -376,6 +376,19 @@ struct Saved {
     auto_otp: bool,
     run_clock: Option<RunClock>,
     #[serde(default)]
+    live: LiveSettings,
+}
+
+/// `Saved` as written: the same fields, the large ones borrowed.
+#[derive(Serialize)]
+struct SavedRef<'a> {
+    mode: Mode,
+    state: &'a WorkflowState,
+    progress: Progress,
+    runs: Vec<StepRun>,
+    transcript: &'a [Exchange],
+    auto_otp: bool,
+    run_clock: Option<RunClock>,
     live: LiveSettings,
 }
 
@@ -708,27 +721,77 @@ impl Store {
         store
     }
 
-    /// Saves the non-secret state to sessionStorage whenever it changes (call once, inside the
-    /// app's reactive owner).
+    /// Saves the non-secret state to sessionStorage after it changes (call once, inside the
+    /// app's reactive owner). Changes are coalesced: one save after the task that made them (a
+    /// run changes the state several times per call, and each save serialises the whole run),
+    /// and at once when the page is hidden or unloaded (a reload) or the app unmounts.
     pub fn start_persistence(self) {
         if !self.persist.get_value() {
             return;
         }
+        let scheduled = StoredValue::new(false);
         Effect::new(move |_| {
-            let saved = Saved {
-                mode: self.mode.get(),
-                state: self.wf.get(),
-                progress: self.progress.get(),
-                runs: self.runs.get(),
-                transcript: self.transcript.get(),
-                auto_otp: self.auto_otp.get(),
-                run_clock: self.run_clock.get(),
-                live: self.live.get(),
-            };
-            if let (Some(storage), Ok(json)) = (session_storage(), serde_json::to_string(&saved)) {
-                let _ = storage.set_item(SESSION_KEY, &json);
+            self.mode.track();
+            self.wf.track();
+            self.progress.track();
+            self.runs.track();
+            self.transcript.track();
+            self.auto_otp.track();
+            self.run_clock.track();
+            self.live.track();
+            if !scheduled.get_value() {
+                scheduled.set_value(true);
+                set_timeout(
+                    move || {
+                        // The app may have unmounted meanwhile (it saved then).
+                        if scheduled.try_update_value(|s| std::mem::replace(s, false)) == Some(true) {
+                            self.save();
+                        }
+                    },
+                    std::time::Duration::ZERO,
+                );
             }
         });
+        let flush = move || {
+            if scheduled.try_update_value(|s| std::mem::replace(s, false)) == Some(true) {
+                self.save();
+            }
+        };
+        let on_hide = window_event_listener(leptos::ev::pagehide, move |_| flush());
+        on_cleanup(move || {
+            on_hide.remove();
+            flush();
+        });
+    }
+
+    /// Writes the saved run (nothing secret) to sessionStorage. The state and the transcript, the
+    /// large parts, are serialised where they are, not copied first.
+    fn save(self) {
+        let Some(json) = self
+            .wf
+            .try_with_untracked(|state| {
+                self.transcript.try_with_untracked(|transcript| {
+                    serde_json::to_string(&SavedRef {
+                        mode: self.mode.try_get_untracked()?,
+                        state,
+                        progress: self.progress.try_get_untracked()?,
+                        runs: self.runs.try_get_untracked()?,
+                        transcript,
+                        auto_otp: self.auto_otp.try_get_untracked()?,
+                        run_clock: self.run_clock.try_get_untracked()?,
+                        live: self.live.try_get_untracked()?,
+                    })
+                    .ok()
+                })
+            })
+            .flatten()
+            .flatten()
+        else {
+            return;
+        };
+        if let Some(storage) = session_storage() {
+            let _ = storage.set_item(SESSION_KEY, &json);
+        }
     }
 
     /// Swaps the transport (live mode; tests that need a network failure).

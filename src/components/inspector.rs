@@ -148,6 +148,22 @@ fn ExchangeDetail(exchange: Exchange) -> impl IntoView {
     }
 }
 
+/// What a call's row in the list shows.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum RowStatus {
+    Waiting,
+    Answered(u16),
+    NoResponse,
+}
+
+#[derive(Clone)]
+struct Row {
+    seq: u32,
+    step: u8,
+    summary: String,
+    status: RowStatus,
+}
+
 #[component]
 pub fn Inspector() -> impl IntoView {
     let store = expect_context::<Store>();
@@ -158,38 +174,47 @@ pub fn Inspector() -> impl IntoView {
             None => t.last().cloned(),
         })
     });
-    let list = move || {
-        let selected = current.with(|c| c.as_ref().map(|e| e.seq));
+    let selected_seq = Memo::new(move |_| current.with(|c| c.as_ref().map(|e| e.seq)));
+    // One row per call, keyed by what a row shows that can change (its status arrives with the
+    // response): a new call adds one row instead of rebuilding the list.
+    let rows = move || {
         store.transcript.with(|t| {
             t.iter()
                 .map(|e| {
-                    let seq = e.seq;
-                    let status = e.response.as_ref().map(|r| r.status);
-                    let is_sel = selected == Some(seq);
-                    view! {
-                        <li>
-                            <button
-                                type="button"
-                                class="exchange"
-                                class:selected=is_sel
-                                aria-pressed=if is_sel { "true" } else { "false" }
-                                on:click=move |_| store.selected.set(Some(seq))
-                            >
-                                <span class="seq">{format!("#{seq}")}</span>
-                                <span class="ex-step">{format!("step {}", e.step)}</span>
-                                <span class="ex-sum">{e.summary()}</span>
-                                <span class=format!(
-                                    "http-status {}",
-                                    status.map(status_class).unwrap_or("pending"),
-                                )>
-                                    {status.map(|s| s.to_string()).unwrap_or_else(|| if e.transport_error.is_some() { "error".into() } else { "…".into() })}
-                                </span>
-                            </button>
-                        </li>
-                    }
+                    let status = match (e.response.as_ref(), &e.transport_error) {
+                        (Some(r), _) => RowStatus::Answered(r.status),
+                        (None, Some(_)) => RowStatus::NoResponse,
+                        (None, None) => RowStatus::Waiting,
+                    };
+                    Row { seq: e.seq, step: e.step, summary: e.summary(), status }
                 })
-                .collect_view()
+                .collect::<Vec<_>>()
         })
+    };
+    let row_view = move |row: Row| {
+        let Row { seq, step, summary, status } = row;
+        let is_sel = move || selected_seq.get() == Some(seq);
+        let (class, text) = match status {
+            RowStatus::Answered(code) => (status_class(code), code.to_string()),
+            RowStatus::NoResponse => ("bad", "error".to_string()),
+            RowStatus::Waiting => ("pending", "\u{2026}".to_string()),
+        };
+        view! {
+            <li>
+                <button
+                    type="button"
+                    class="exchange"
+                    class:selected=is_sel
+                    aria-pressed=move || if is_sel() { "true" } else { "false" }
+                    on:click=move |_| store.selected.set(Some(seq))
+                >
+                    <span class="seq">{format!("#{seq}")}</span>
+                    <span class="ex-step">{format!("step {step}")}</span>
+                    <span class="ex-sum">{summary}</span>
+                    <span class=format!("http-status {class}")>{text}</span>
+                </button>
+            </li>
+        }
     };
     view! {
         <section class="panel inspector" id="inspector" aria-labelledby="inspector-title">
@@ -218,7 +243,7 @@ pub fn Inspector() -> impl IntoView {
                     .then(|| view! { <p class="muted">"No calls yet. Press Run all or Step."</p> })
             }}
             <ol class="exchanges" aria-label="Calls">
-                {list}
+                <For each=rows key=|row| (row.seq, row.status) children=row_view/>
             </ol>
             <div class="detail" id="inspector-detail" tabindex="-1" aria-live="off">
                 {move || current.get().map(|e| view! { <ExchangeDetail exchange=e/> })}

@@ -33,12 +33,13 @@ pub fn StepCard(id: StepId, #[prop(optional)] children: Option<Children>) -> imp
         .inputs
         .iter()
         .map(|&(what, from)| {
-            let value = move || store.input_value(what, from);
+            // Re-rendered only when this value changes, not on every change of the state.
+            let value = Memo::new(move |_| store.input_value(what, from));
             view! {
                 <div class="input-row">
                     <dt>{what}</dt>
                     <dd>
-                        {move || match value() {
+                        {move || match value.get() {
                             Some(v) => view! { <code class="value">{v}</code> }.into_any(),
                             None => view! { <span class="muted">"not yet"</span> }.into_any(),
                         }}
