@@ -752,10 +752,10 @@ impl Store {
                 );
             }
         });
+        // Saves whatever is pending, and a change whose effect has not run yet.
         let flush = move || {
-            if scheduled.try_update_value(|s| std::mem::replace(s, false)) == Some(true) {
-                self.save();
-            }
+            scheduled.try_set_value(false);
+            self.save();
         };
         let on_hide = window_event_listener(leptos::ev::pagehide, move |_| flush());
         on_cleanup(move || {

@@ -186,6 +186,28 @@ async fn the_inspector_curl_and_export_never_show_a_secret() {
 }
 
 #[wasm_bindgen_test]
+async fn a_change_made_just_before_the_app_goes_away_is_saved() {
+    // Saves are coalesced to one per task; a reload fires pagehide first, which saves at once, so
+    // the last change is not lost.
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    storage.remove_item(SESSION_KEY).unwrap();
+    let opts = StoreOptions { persist: true, ..options(16) };
+    let before = mount_workbench(opts.clone());
+    sleep(20).await;
+    let renamed = "Workbench app renamed just before leaving";
+    before.store.wf.update(|s| s.config.application_name = renamed.to_string());
+    let pagehide = web_sys::Event::new("pagehide").unwrap();
+    web_sys::window().unwrap().dispatch_event(&pagehide).unwrap();
+    drop(before);
+    let saved = storage.get_item(SESSION_KEY).unwrap().expect("the run is saved");
+    assert!(saved.contains(renamed), "the last change was not saved");
+    let after = mount_workbench(opts);
+    assert_eq!(after.store.wf.with_untracked(|s| s.config.application_name.clone()), renamed);
+    drop(after);
+    storage.remove_item(SESSION_KEY).unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn a_reload_in_the_middle_of_a_run_keeps_the_run() {
     let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
     storage.remove_item(SESSION_KEY).unwrap();
