@@ -365,32 +365,22 @@ pub const REMEMBER_KEY: &str = Kept::WorkerCredentials.key();
 /// The sessionStorage key of the saved run.
 pub const SESSION_KEY: &str = "pingone-workbench.run.v1";
 
-/// What is saved across a reload (nothing secret), as read back (`SavedRef` writes it).
-#[derive(Debug, Clone, Deserialize)]
-struct Saved {
+/// What is saved across a reload (nothing secret). Read back owned (`Saved`); written with the
+/// state and the transcript, the large parts, borrowed from their signals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SavedRun<State, Transcript> {
     mode: Mode,
-    state: WorkflowState,
+    state: State,
     progress: Progress,
     runs: Vec<StepRun>,
-    transcript: Vec<Exchange>,
+    transcript: Transcript,
     auto_otp: bool,
     run_clock: Option<RunClock>,
     #[serde(default)]
     live: LiveSettings,
 }
 
-/// `Saved` as written: the same fields, the large ones borrowed.
-#[derive(Serialize)]
-struct SavedRef<'a> {
-    mode: Mode,
-    state: &'a WorkflowState,
-    progress: Progress,
-    runs: Vec<StepRun>,
-    transcript: &'a [Exchange],
-    auto_otp: bool,
-    run_clock: Option<RunClock>,
-    live: LiveSettings,
-}
+type Saved = SavedRun<WorkflowState, Vec<Exchange>>;
 
 /// The run of the mode that is not shown (sandbox and live keep their state apart).
 struct ModeRun {
@@ -771,7 +761,7 @@ impl Store {
             .wf
             .try_with_untracked(|state| {
                 self.transcript.try_with_untracked(|transcript| {
-                    serde_json::to_string(&SavedRef {
+                    serde_json::to_string(&SavedRun {
                         mode: self.mode.try_get_untracked()?,
                         state,
                         progress: self.progress.try_get_untracked()?,
