@@ -6,5 +6,5 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
 port="${DEMO_PORT:-8080}"
-echo "[demo] serving http://127.0.0.1:$port (first build takes a minute or two; Ctrl-C stops)"
+echo "[demo] serving http://127.0.0.1:$port once built (the first build compiles every dependency: about 8 minutes on 2 cores; Ctrl-C stops)"
 exec trunk serve --address 127.0.0.1 --port "$port" "$@"

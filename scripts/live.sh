@@ -144,7 +144,7 @@ if [ "$dist" = 1 ]; then
   exit $?
 fi
 
-echo "[live] serving $page (first build takes a minute or two; Ctrl-C stops trunk and the proxy)"
+echo "[live] serving $page once built (the first build compiles every dependency: about 8 minutes on 2 cores; Ctrl-C stops trunk and the proxy)"
 trunk serve --address 127.0.0.1 --port "$port" "${trunk_args[@]}" &
 trunk_pid=$!
 set +e
