@@ -3,6 +3,7 @@ export TRUNK_VERSION=0.21.14
 export WASM_BINDGEN_VERSION=0.2.130
 export BINARYEN_VERSION=132
 export PLAYWRIGHT_VERSION=1.64.1
+export WASM_SPLIT_VERSION=0.2.4
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 export TOOLS_DIR="${WORKBENCH_TOOLS_DIR:-$HOME/.cache/pingone-workbench}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up: installs only what is missing or at the wrong version.
-#   scripts/setup.sh app   wasm target, Trunk, wasm-bindgen-cli, wasm-opt
+#   scripts/setup.sh app   wasm target, Trunk, wasm-bindgen-cli, wasm-split-cli, wasm-opt
 #   scripts/setup.sh all   the above plus Chromium, ChromeDriver and the e2e npm packages
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -21,6 +21,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WASM_BINDGEN_VE
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (takes ~6 min)"
   # no --locked: a dependency pinned in its lock file is no longer on the registry
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  log "installing wasm-split-cli $WASM_SPLIT_VERSION (wasm_split_cli_support; takes ~4 min)"
+  cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --force
 fi
 
 mkdir -p "$TOOLS_DIR"

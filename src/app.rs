@@ -4,7 +4,8 @@
 //! documentation page (docs/embedding.md, `crate::embed`).
 
 use crate::components::inbox::Inbox;
-use crate::components::inspector::{download, Inspector};
+use crate::components::inspector::{download, Inspector, InspectorEmpty};
+use crate::lazy::{lazy_fn, lazy_view};
 use crate::components::step_card::format_ms;
 #[cfg(feature = "embed")]
 use crate::embed::{self, Embed, EmbedState, Kind, LAST_STEP};
@@ -225,7 +226,13 @@ fn ModeSwitch() -> impl IntoView {
     }
 }
 
-/// The sandbox inbox (sandbox mode) and the inspector.
+lazy_fn!(views;
+    fn inspector_view() -> fn() -> AnyView {
+        || view! { <Inspector/> }.into_any()
+    }
+);
+
+/// The sandbox inbox (sandbox mode) and the inspector (its code downloads with the first call).
 #[component]
 fn SidePanels() -> impl IntoView {
     let store = expect_context::<Store>();
@@ -234,7 +241,9 @@ fn SidePanels() -> impl IntoView {
             <Show when=move || store.mode.get() == Mode::Sandbox>
                 <Inbox/>
             </Show>
-            <Inspector/>
+            <Show when=move || store.transcript.with(|t| !t.is_empty()) fallback=InspectorEmpty>
+                {lazy_view(inspector_view)}
+            </Show>
         </aside>
     }
 }

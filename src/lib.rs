@@ -13,6 +13,7 @@ pub mod curl;
 #[cfg(feature = "embed")]
 pub mod embed;
 pub mod json;
+pub mod lazy;
 pub mod mask;
 pub mod phases;
 pub mod remember;

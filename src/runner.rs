@@ -13,6 +13,8 @@ use pingone::worker_token::{on_management_status, OnUnauthorized};
 use pingone::workflow::{apply_lookup, build_lookup, cleanup_plan, Adoption, Cleaned};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use futures::future::LocalBoxFuture;
+use crate::lazy::{lazy_fn, LoadError};
 use pingone::error::ApiError;
 use pingone::flow::Flow;
 use pingone::http::{HttpRequest, HttpResponse, Method};
@@ -279,8 +281,31 @@ async fn totp_code(store: &Store) -> Result<String, StepFailure> {
     Ok(code)
 }
 
-/// Runs a claimed step to its end (one or more calls).
+lazy_fn!(engine;
+    /// The work of one step, from the engine chunk.
+    fn execute_in_engine(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> LocalBoxFuture<'static, Outcome> {
+        Box::pin(execute_step(store, id, auto_otp, replayed))
+    }
+);
+
+/// Runs one claimed step to its outcome (the engine downloads on the first step of a page).
 async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Outcome {
+    match execute_in_engine(store, id, auto_otp, replayed).await {
+        Ok(work) => work.await,
+        Err(e) => finish(store, id, Outcome::Failed(load_failure(&e)), 0.0),
+    }
+}
+
+/// The step could not run because the engine's chunk did not download.
+fn load_failure(e: &LoadError) -> StepFailure {
+    StepFailure {
+        hint: Some("Check the connection and run the step again; if the app was just updated, reload the page.".into()),
+        ..StepFailure::plain("App download", e.to_string())
+    }
+}
+
+/// Runs a claimed step to its end (one or more calls).
+async fn execute_step(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Outcome {
     let generation = store.generation.get_value();
     let step = id.step();
     let n = step.number();
@@ -510,6 +535,21 @@ pub fn run_all(store: Store) {
     pump(store);
 }
 
+lazy_fn!(engine;
+    fn warm_up_in_engine(store: Store) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async move {
+            let _ = store.ensure_transport().await;
+        })
+    }
+);
+
+/// Loads the engine and starts the transport ahead of a run ([`Store::warm_up`]).
+pub(crate) async fn warm_up(store: Store) {
+    if let Ok(work) = warm_up_in_engine(store).await {
+        work.await;
+    }
+}
+
 /// How many times one Run all may start the sign-on again after a lost single-use answer.
 const MAX_SIGN_ON_RESTARTS: u32 = 5;
 
@@ -673,68 +713,82 @@ pub fn change_password(store: Store, current: String, new: String) {
     let mut extra = SecretValues::default();
     extra.add("PASSWORD", &current);
     extra.add("NEW_PASSWORD", &new);
-    let id = StepId::CheckUsernamePassword;
-    let generation = store.generation.get_value();
     spawn_local(async move {
-        let transport = match store.ensure_transport().await {
-            Ok(t) => t,
-            Err(e) => {
-                store.update_run(id, |r| r.error = Some(store.no_response(&e.to_string())));
-                return;
-            }
-        };
-        let (seq, rtt, result) = exchange(&store, &transport, id, request, &extra, false).await;
-        if store.generation.get_value() != generation {
-            return;
-        }
-        let mut sv = store.secret_values();
-        sv.merge(&extra);
-        let failure = match result {
-            Err(e) => {
-                finish_exchange(&store, seq, None, Some(e.to_string()), rtt);
-                Some(store.no_response(&e.to_string()))
-            }
-            Ok(resp) => {
-                finish_exchange(&store, seq, Some(redact_response(&resp, id, &sv)), None, rtt);
-                store.refresh_inbox();
-                if !resp.is_success() {
-                    Some(StepFailure::from_api(&ApiError::from_response(resp.status, &resp.body), &sv))
-                } else {
-                    match serde_json::from_str::<Flow>(&resp.body) {
-                        Ok(flow) => {
-                            store.wf.update(|s| {
-                                s.flow = Some(flow);
-                                s.secrets.password = Password::new(new.clone());
-                            });
-                            store.provisioned_password.set(Some(Password::new(new)));
-                            None
-                        }
-                        Err(e) => Some(StepFailure::from_api(
-                            &ApiError::Malformed { status: resp.status, reason: e.to_string() },
-                            &sv,
-                        )),
-                    }
-                }
-            }
-        };
-        match failure {
-            Some(f) => {
-                store.say(format!("Password change failed: {}", f.one_line()));
-                store.update_run(id, |r| r.error = Some(f));
-            }
-            None => {
-                store.update_run(id, |r| r.error = None);
-                store.say("Password changed; the sign-on continues with step 17.");
-                // Step 17 may have failed on the unsupported status: it can run now.
-                if store.progress.with_untracked(|p| p.status(StepId::CheckOtp)) == StepStatus::Failed {
-                    store.update_run(StepId::CheckOtp, |r| r.error = None);
-                }
-                if store.continue_all.get_untracked() {
-                    run_all(store);
-                }
-            }
+        match change_password_in_engine(store, request, extra, new).await {
+            Ok(work) => work.await,
+            Err(e) => store.say(format!("Password change failed: {e}")),
         }
     });
+}
+
+lazy_fn!(engine;
+    fn change_password_in_engine(store: Store, request: HttpRequest, extra: SecretValues, new: String) -> LocalBoxFuture<'static, ()> {
+        Box::pin(change_password_task(store, request, extra, new))
+    }
+);
+
+/// Sends `password.reset` and applies the new flow.
+async fn change_password_task(store: Store, request: HttpRequest, extra: SecretValues, new: String) {
+    let id = StepId::CheckUsernamePassword;
+    let generation = store.generation.get_value();
+    let transport = match store.ensure_transport().await {
+        Ok(t) => t,
+        Err(e) => {
+            store.update_run(id, |r| r.error = Some(store.no_response(&e.to_string())));
+            return;
+        }
+    };
+    let (seq, rtt, result) = exchange(&store, &transport, id, request, &extra, false).await;
+    if store.generation.get_value() != generation {
+        return;
+    }
+    let mut sv = store.secret_values();
+    sv.merge(&extra);
+    let failure = match result {
+        Err(e) => {
+            finish_exchange(&store, seq, None, Some(e.to_string()), rtt);
+            Some(store.no_response(&e.to_string()))
+        }
+        Ok(resp) => {
+            finish_exchange(&store, seq, Some(redact_response(&resp, id, &sv)), None, rtt);
+            store.refresh_inbox();
+            if !resp.is_success() {
+                Some(StepFailure::from_api(&ApiError::from_response(resp.status, &resp.body), &sv))
+            } else {
+                match serde_json::from_str::<Flow>(&resp.body) {
+                    Ok(flow) => {
+                        store.wf.update(|s| {
+                            s.flow = Some(flow);
+                            s.secrets.password = Password::new(new.clone());
+                        });
+                        store.provisioned_password.set(Some(Password::new(new)));
+                        None
+                    }
+                    Err(e) => Some(StepFailure::from_api(
+                        &ApiError::Malformed { status: resp.status, reason: e.to_string() },
+                        &sv,
+                    )),
+                }
+            }
+        }
+    };
+    match failure {
+        Some(f) => {
+            store.say(format!("Password change failed: {}", f.one_line()));
+            store.update_run(id, |r| r.error = Some(f));
+        }
+        None => {
+            store.update_run(id, |r| r.error = None);
+            store.say("Password changed; the sign-on continues with step 17.");
+            // Step 17 may have failed on the unsupported status: it can run now.
+            if store.progress.with_untracked(|p| p.status(StepId::CheckOtp)) == StepStatus::Failed {
+                store.update_run(StepId::CheckOtp, |r| r.error = None);
+            }
+            if store.continue_all.get_untracked() {
+                run_all(store);
+            }
+        }
+    }
 }
 
 /// Forgets the sign-on (steps 14-18, 20) and starts a new one with the same objects.
@@ -808,7 +862,10 @@ pub fn clean_up(store: Store) {
     let generation = store.generation.get_value();
     store.run_mode.set(RunMode::CleaningUp);
     spawn_local(async move {
-        let ended = clean_up_all(store).await;
+        let ended = match clean_up_in_engine(store).await {
+            Ok(work) => work.await,
+            Err(e) => format!("Clean up could not start: {e}"),
+        };
         if store.generation.get_value() != generation {
             return;
         }
@@ -816,6 +873,12 @@ pub fn clean_up(store: Store) {
         store.say(ended);
     });
 }
+
+lazy_fn!(engine;
+    fn clean_up_in_engine(store: Store) -> LocalBoxFuture<'static, String> {
+        Box::pin(clean_up_all(store))
+    }
+);
 
 async fn clean_up_all(store: Store) -> String {
     let transport = match store.ensure_transport().await {

@@ -851,10 +851,9 @@ impl Store {
             return;
         }
         let store = *self;
-        leptos::task::spawn_local(async move {
-            // A failure here is the first run's to report (it starts the worker again).
-            let _ = store.ensure_transport().await;
-        });
+        // Downloads the engine's chunk and starts the sandbox. A failure here is the first run's
+        // to report (it loads and starts them again).
+        leptos::task::spawn_local(crate::runner::warm_up(store));
     }
 
     /// Shows the other mode. Each mode keeps its own run (inputs, ids, statuses, transcript,

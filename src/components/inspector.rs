@@ -164,6 +164,37 @@ struct Row {
     status: RowStatus,
 }
 
+/// The inspector before the first call: its heading and what it will show. [`Inspector`], in the
+/// views chunk, replaces it when the first call is made.
+#[component]
+pub fn InspectorEmpty() -> impl IntoView {
+    view! {
+        <section class="panel inspector" id="inspector" aria-labelledby="inspector-title">
+            <div class="panel-head">
+                <h2 id="inspector-title">"Inspector"</h2>
+                <button type="button" class="ghost small" disabled=true>
+                    "Follow latest"
+                </button>
+            </div>
+            <InspectorIntro/>
+            <p class="muted">"No calls yet. Press Run all or Step."</p>
+        </section>
+    }
+}
+
+#[component]
+fn InspectorIntro() -> impl IntoView {
+    view! {
+        <p class="panel-intro">
+            "Every call exactly as sent. Secrets appear as shell variables ("
+            <code>"$WORKER_TOKEN"</code>
+            ", "
+            <code>"$PASSWORD"</code>
+            ", …) and cookies as ••••••: their values never leave memory."
+        </p>
+    }
+}
+
 #[component]
 pub fn Inspector() -> impl IntoView {
     let store = expect_context::<Store>();
@@ -229,13 +260,7 @@ pub fn Inspector() -> impl IntoView {
                     "Follow latest"
                 </button>
             </div>
-            <p class="panel-intro">
-                "Every call exactly as sent. Secrets appear as shell variables ("
-                <code>"$WORKER_TOKEN"</code>
-                ", "
-                <code>"$PASSWORD"</code>
-                ", …) and cookies as ••••••: their values never leave memory."
-            </p>
+            <InspectorIntro/>
             {move || {
                 store
                     .transcript

@@ -9,6 +9,7 @@ use crate::components::step_card::StepCard;
 use crate::runner;
 use crate::state::{Mode, StepFailure, Store};
 use crate::components::field::ShowToggle;
+use crate::lazy::{lazy_fn, lazy_view};
 use leptos::prelude::*;
 use pingone::flow::{Flow, FlowStatus};
 use pingone::workflow::{Phase, StepId, StepStatus};
@@ -287,17 +288,15 @@ fn flow_failure(flow: &Flow) -> StepFailure {
     }
 }
 
+/// What the flow panel shows for the current flow: its status and the form it asks for.
 #[component]
-fn FlowPanel() -> impl IntoView {
+fn FlowBody() -> impl IntoView {
     let store = expect_context::<Store>();
     let flow = Memo::new(move |_| store.wf.with(|s| s.flow.clone()));
     let has_code = Memo::new(move |_| store.wf.with(|s| s.secrets.code.is_some()));
     let body = move || {
         let Some(f) = flow.get() else {
-            return view! {
-                <p class="muted">"No sign-on flow yet. Step 14 starts one (authorize with response_mode=pi.flow)."</p>
-            }
-            .into_any();
+            return ().into_any();
         };
         let allowed = f.allowed_actions().join(", ");
         let head = view! {
@@ -355,10 +354,29 @@ fn FlowPanel() -> impl IntoView {
         }
         .into_any()
     };
+    body
+}
+
+lazy_fn!(views;
+    fn flow_view() -> fn() -> AnyView {
+        || view! { <FlowBody/> }.into_any()
+    }
+);
+
+/// The flow panel; what it shows for a flow (status, forms) downloads with the first flow.
+#[component]
+fn FlowPanel() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let started = Memo::new(move |_| store.wf.with(|s| s.flow.is_some()));
     view! {
         <div class="panel flow-panel" id="flow" aria-labelledby="flow-title">
             <h3 id="flow-title">"The flow, as PingOne returned it"</h3>
-            {body}
+            <Show
+                when=move || started.get()
+                fallback=|| view! { <p class="muted">"No sign-on flow yet. Step 14 starts one (authorize with response_mode=pi.flow)."</p> }
+            >
+                {lazy_view(flow_view)}
+            </Show>
         </div>
     }
 }
