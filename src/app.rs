@@ -254,7 +254,7 @@ pub fn Workbench(store: Store) -> impl IntoView {
     provide_context(store);
     store.start_persistence();
     store.start_remembering();
-    runner::replay_after_reload(store);
+    runner::restore_after_reload(store);
     view! {
         <div class="app">
             <a class="skip-link" href="#inspector">"Skip to the inspector"</a>

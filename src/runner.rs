@@ -13,7 +13,7 @@ use pingone::worker_token::{on_management_status, OnUnauthorized};
 use pingone::workflow::{apply_lookup, build_lookup, cleanup_plan, Adoption, Cleaned};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use futures::future::LocalBoxFuture;
+use futures::future::{FutureExt, LocalBoxFuture};
 use crate::lazy::{lazy_fn, LoadError};
 use pingone::error::ApiError;
 use pingone::flow::Flow;
@@ -235,7 +235,7 @@ async fn adopt(store: &Store, transport: &AnyTransport, id: StepId, replayed: bo
 /// Step 0 again, inside another step: a new worker token after a 401.
 async fn renew_worker_token(store: &Store, transport: &AnyTransport) -> Result<(), StepFailure> {
     let id = StepId::WorkerToken;
-    let planned = store.wf.with_untracked(|s| (id.step().build)(s));
+    let planned = store.wf.with_untracked(|s| id.build(s));
     let request = match planned {
         Ok(Planned::Request(r)) => r,
         Ok(Planned::Skip(reason)) => return Err(StepFailure::plain("Worker token", reason)),
@@ -244,7 +244,7 @@ async fn renew_worker_token(store: &Store, transport: &AnyTransport) -> Result<(
     match send_surviving(store, transport, id, request, id.idempotency(), false).await {
         Sent::Answer { seq, rtt, response } => {
             let before = store.secret_values();
-            let applied = store.wf.try_update(|s| (id.step().apply)(s, &response, js_sys::Date::now() as u64));
+            let applied = store.wf.try_update(|s| id.apply(s, &response, js_sys::Date::now() as u64));
             let mut sv = store.secret_values();
             sv.merge(&before);
             finish_exchange(store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
@@ -352,7 +352,7 @@ async fn execute_step(store: Store, id: StepId, auto_otp: bool, replayed: bool) 
                 format!("step {n} did not finish after {MAX_CALLS} calls"),
             ));
         }
-        let planned = store.wf.with_untracked(|s| (step.build)(s));
+        let planned = store.wf.with_untracked(|s| id.build(s));
         let request = match planned {
             Ok(Planned::Request(r)) => r,
             Ok(Planned::Skip(reason)) => break Outcome::Skipped(reason.to_string()),
@@ -437,7 +437,7 @@ async fn execute_step(store: Store, id: StepId, auto_otp: bool, replayed: bool) 
         }
         let mut sv = store.secret_values();
         let before = sv.clone();
-        let applied = store.wf.try_update(|s| (step.apply)(s, &response, js_sys::Date::now() as u64));
+        let applied = store.wf.try_update(|s| id.apply(s, &response, js_sys::Date::now() as u64));
         sv = store.secret_values();
         sv.merge(&before);
         finish_exchange(&store, seq, Some(redact_response(&response, id, &sv)), None, rtt);
@@ -464,7 +464,7 @@ fn finish(store: Store, id: StepId, outcome: Outcome, duration_ms: f64) -> Outco
                 store.provisioned_password.set(Some(pw));
             }
             if id == StepId::ExchangeCode {
-                spawn_local(crate::verify::verify_run(store));
+                spawn_local(verify_id_token(store));
             }
             store.say(format!("Step {n} done ({ms} ms)"));
         }
@@ -547,6 +547,21 @@ lazy_fn!(engine;
 pub(crate) async fn warm_up(store: Store) {
     if let Ok(work) = warm_up_in_engine(store).await {
         work.await;
+    }
+}
+
+lazy_fn!(engine;
+    fn verify_in_engine(store: Store) -> LocalBoxFuture<'static, ()> {
+        Box::pin(crate::verify::verify_run(store))
+    }
+);
+
+/// Verifies the run's ID token (after step 20, and kept tokens after a reload): the engine's
+/// discovery, JWKS and WebCrypto checks.
+pub(crate) async fn verify_id_token(store: Store) {
+    match verify_in_engine(store).await {
+        Ok(work) => work.await,
+        Err(e) => store.id_token_check.set(Some(Err(e.to_string()))),
     }
 }
 
@@ -818,9 +833,46 @@ pub fn start_over(store: Store) {
     store.say("Started over with a new sandbox environment and new names.");
 }
 
+lazy_fn!(engine;
+    fn restore_in_engine(store: Store, json: String) -> () {
+        store.restore_saved(&json)
+    }
+);
+
+/// After a reload: restores this tab's saved run (decoding it is the engine's, so the page waits
+/// for that chunk; without code splitting it happens at once), verifies kept tokens again (live
+/// mode) and replays a sandbox run's finished steps. The run controls wait meanwhile.
+pub fn restore_after_reload(store: Store) {
+    let Some(json) = store.take_saved() else {
+        return;
+    };
+    store.run_mode.set(RunMode::Replaying);
+    let mut restoring = Box::pin(restore_in_engine(store, json));
+    match (&mut restoring).now_or_never() {
+        Some(restored) => after_restore(store, restored),
+        None => spawn_local(async move {
+            let restored = restoring.await;
+            after_restore(store, restored);
+        }),
+    }
+}
+
+fn after_restore(store: Store, restored: Result<(), LoadError>) {
+    store.run_mode.set(RunMode::Idle);
+    if let Err(e) = restored {
+        store.restore_failed(&e.to_string());
+        return;
+    }
+    // Tokens restored in live mode can only have come back from this device.
+    if store.mode.get_untracked() == Mode::Live && store.wf.with_untracked(|s| s.secrets.tokens.is_some()) {
+        spawn_local(verify_id_token(store));
+    }
+    replay_after_reload(store);
+}
+
 /// After a reload: replay the finished steps against the new in-page sandbox so the run can go
 /// on (the old sandbox and every secret lived in page memory only).
-pub fn replay_after_reload(store: Store) {
+fn replay_after_reload(store: Store) {
     let steps = store.pending_replay.get_value();
     if steps.is_empty() || store.mode.get_untracked() != Mode::Sandbox {
         return;

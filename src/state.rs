@@ -445,6 +445,10 @@ pub struct Store {
     persist: StoredValue<bool>,
     /// Steps to replay against the fresh sandbox after a reload.
     pub(crate) pending_replay: StoredValue<Vec<StepId>>,
+    /// This tab's saved run (JSON) until [`Store::restore_saved`] applies it; nothing is saved
+    /// meanwhile, so the saved run is not overwritten by the fresh state shown before.
+    pending_restore: StoredValue<Option<String>>,
+    options: StoredValue<StoreOptions>,
     /// A single-use sign-on call lost its answer: the flow may have moved on without us, so
     /// Run all starts the sign-on again when a sign-on step then fails.
     pub(crate) sign_on_disrupted: StoredValue<bool>,
@@ -571,92 +575,24 @@ pub fn fields_of(id: StepId) -> &'static [&'static str] {
 }
 
 impl Store {
-    /// The store of the app: restored from sessionStorage when this tab has a saved run.
+    /// The store of the app, fresh. When this tab has a saved run, it is kept for
+    /// [`Store::restore_saved`], which the app calls as it mounts (the decoding is the engine's).
     pub fn new(opts: StoreOptions) -> Store {
-        let mut state = fresh_sandbox_state(&opts);
-        let saved: Option<Saved> = if opts.persist {
-            session_storage()
-                .and_then(|s| s.get_item(SESSION_KEY).ok().flatten())
-                .and_then(|json| serde_json::from_str(&json).ok())
+        let state = fresh_sandbox_state(&opts);
+        let saved = if opts.persist {
+            session_storage().and_then(|s| s.get_item(SESSION_KEY).ok().flatten())
         } else {
             None
         };
-        let mut progress = Progress::new();
-        let mut runs = vec![StepRun::default(); STEPS.len()];
-        let mut transcript = Vec::new();
-        let mut auto_otp = true;
-        let mut run_clock = None;
-        let mut notice = None;
-        let mut replay = Vec::new();
-        let mut mode = Mode::Sandbox;
-        let mut live = LiveSettings::default();
-        if let Some(saved) = saved {
-            // Kept in both modes: the inputs, the record of the run (errors were about the old
-            // page) and the settings.
-            live = saved.live;
-            runs = saved.runs;
-            runs.resize(STEPS.len(), StepRun::default());
-            for r in runs.iter_mut() {
-                r.error = None;
-            }
-            transcript = saved.transcript;
-            auto_otp = saved.auto_otp;
-            if saved.mode == Mode::Live {
-                // A live run: PingOne kept what was created; the page kept only the secrets the
-                // person chose to remember on this device. Step 0 needs the worker secret again;
-                // a password nobody kept is set anew (step 11), an application secret read again
-                // (step 19) and, without kept tokens, the sign-on starts over (its PKCE verifier
-                // and code were in memory).
-                mode = Mode::Live;
-                state = saved.state;
-                state.secrets = fresh_live_state(&live, &StoreOptions { persist: false, ..opts.clone() }).secrets;
-                let signed_on = saved.progress.status(StepId::ExchangeCode) == StepStatus::Done;
-                let kept = if opts.persist { remember::restore(&mut state, signed_on) } else { Restored::default() };
-                progress = saved.progress;
-                let mut again = vec![StepId::WorkerToken];
-                if !kept.password {
-                    again.push(StepId::SetPassword);
-                }
-                if !kept.app_secret {
-                    again.push(StepId::ReadApplicationSecret);
-                }
-                if !kept.tokens {
-                    state.reset_sign_on();
-                    again.extend(SIGN_ON_STEPS);
-                }
-                progress.reset_from(&again);
-                notice = Some(match kept.describe() {
-                    None => "Restored your live run after the reload. Secrets are kept in memory only: enter the worker client secret and run step 0 again; the user's password is set again (step 11), the application secret read again (step 19) and the sign-on (steps 14 to 20) starts over.".to_string(),
-                    Some(list) => format!(
-                        "Restored your live run after the reload, with {list} you chose to remember on this device. Run step 0 again for a new worker token{}.",
-                        if kept.tokens { "; the kept ID token is verified again" } else { "; the sign-on (steps 14 to 20) starts over" }
-                    ),
-                });
-            } else {
-                // The sandbox restarted with the page: point the config at the new tenant (when
-                // it starts) and replay the finished steps.
-                let fresh = state.config.clone();
-                let mut config = saved.state.config;
-                config.environment_id = fresh.environment_id;
-                config.worker_client_id = fresh.worker_client_id;
-                config.endpoints = fresh.endpoints;
-                state.config = config;
-                state.created = saved.state.created;
-                // A new tenant: step 0's replay reads its environment's type again.
-                state.created.environment_type = None;
-                state.created.environment_name = None;
-                replay = STEPS.iter().map(|s| s.id).filter(|&id| saved.progress.status(id) == StepStatus::Done).collect();
-                run_clock = saved.run_clock;
-                notice = Some(if replay.is_empty() {
-                    "Restored your inputs after the reload.".to_string()
-                } else {
-                    format!(
-                        "Restored the run after the reload. Secrets are kept in memory only and the in-page sandbox restarted with the page, so the {} finished steps are replayed against it (marked \u{201c}replayed\u{201d} in the inspector).",
-                        replay.len()
-                    )
-                });
-            }
-        }
+        let progress = Progress::new();
+        let runs = vec![StepRun::default(); STEPS.len()];
+        let transcript = Vec::new();
+        let auto_otp = true;
+        let run_clock = None;
+        let notice = None;
+        let replay = Vec::new();
+        let mode = Mode::Sandbox;
+        let live = LiveSettings::default();
         let wf = RwSignal::new(state);
         let progress = RwSignal::new(progress);
         let field_errors = Memo::new(move |_| {
@@ -698,6 +634,8 @@ impl Store {
             sandbox_production: RwSignal::new(false),
             persist: StoredValue::new(opts.persist),
             pending_replay: StoredValue::new(replay),
+            pending_restore: StoredValue::new(saved),
+            options: StoredValue::new(opts.clone()),
             generation: StoredValue::new(0),
             sign_on_disrupted: StoredValue::new(false),
             sign_on_restarts: StoredValue::new(0),
@@ -709,6 +647,118 @@ impl Store {
             busy: Memo::new(move |_| run_mode.get() != RunMode::Idle),
         };
         store
+    }
+
+    /// Whether this tab's saved run is still to be restored.
+    pub fn restore_pending(&self) -> bool {
+        self.pending_restore.with_value(|p| p.is_some())
+    }
+
+    /// Takes this tab's saved run (JSON) for [`Store::restore_saved`].
+    pub(crate) fn take_saved(&self) -> Option<String> {
+        self.pending_restore.with_value(|p| p.clone())
+    }
+
+    /// The saved run could not be restored now: keep it (unsaved over) and say so.
+    pub(crate) fn restore_failed(&self, why: &str) {
+        self.notice.set(Some(format!("Your run from before the reload could not be restored: {why}. It is kept: reload the page to try again.")));
+    }
+
+    /// Applies this tab's saved run (the JSON [`Store::new`] found in sessionStorage): the inputs,
+    /// what was created, the statuses and the transcript; secrets were never saved (a live run
+    /// takes back the ones the person chose to remember). A sandbox run's finished steps are
+    /// then replayed (`runner::replay_after_reload`).
+    pub fn restore_saved(&self, json: &str) {
+        self.pending_restore.set_value(None);
+        let Ok(saved) = serde_json::from_str::<Saved>(json) else {
+            return;
+        };
+        let opts = self.options.get_value();
+        let mut state = self.wf.get_untracked();
+        let mut progress = Progress::new();
+        let mut runs: Vec<StepRun>;
+        let transcript;
+        let auto_otp;
+        let mut run_clock = None;
+        let notice;
+        let mut replay = Vec::new();
+        let mut mode = Mode::Sandbox;
+        let live;
+        // Kept in both modes: the inputs, the record of the run (errors were about the old
+        // page) and the settings.
+        live = saved.live;
+        runs = saved.runs;
+        runs.resize(STEPS.len(), StepRun::default());
+        for r in runs.iter_mut() {
+            r.error = None;
+        }
+        transcript = saved.transcript;
+        auto_otp = saved.auto_otp;
+        if saved.mode == Mode::Live {
+            // A live run: PingOne kept what was created; the page kept only the secrets the
+            // person chose to remember on this device. Step 0 needs the worker secret again;
+            // a password nobody kept is set anew (step 11), an application secret read again
+            // (step 19) and, without kept tokens, the sign-on starts over (its PKCE verifier
+            // and code were in memory).
+            mode = Mode::Live;
+            state = saved.state;
+            state.secrets = fresh_live_state(&live, &StoreOptions { persist: false, ..opts.clone() }).secrets;
+            let signed_on = saved.progress.status(StepId::ExchangeCode) == StepStatus::Done;
+            let kept = if opts.persist { remember::restore(&mut state, signed_on) } else { Restored::default() };
+            progress = saved.progress;
+            let mut again = vec![StepId::WorkerToken];
+            if !kept.password {
+                again.push(StepId::SetPassword);
+            }
+            if !kept.app_secret {
+                again.push(StepId::ReadApplicationSecret);
+            }
+            if !kept.tokens {
+                state.reset_sign_on();
+                again.extend(SIGN_ON_STEPS);
+            }
+            progress.reset_from(&again);
+            notice = Some(match kept.describe() {
+                None => "Restored your live run after the reload. Secrets are kept in memory only: enter the worker client secret and run step 0 again; the user's password is set again (step 11), the application secret read again (step 19) and the sign-on (steps 14 to 20) starts over.".to_string(),
+                Some(list) => format!(
+                    "Restored your live run after the reload, with {list} you chose to remember on this device. Run step 0 again for a new worker token{}.",
+                    if kept.tokens { "; the kept ID token is verified again" } else { "; the sign-on (steps 14 to 20) starts over" }
+                ),
+            });
+        } else {
+            // The sandbox restarted with the page: point the config at the new tenant (when
+            // it starts) and replay the finished steps.
+            let fresh = state.config.clone();
+            let mut config = saved.state.config;
+            config.environment_id = fresh.environment_id;
+            config.worker_client_id = fresh.worker_client_id;
+            config.endpoints = fresh.endpoints;
+            state.config = config;
+            state.created = saved.state.created;
+            // A new tenant: step 0's replay reads its environment's type again.
+            state.created.environment_type = None;
+            state.created.environment_name = None;
+            replay = STEPS.iter().map(|s| s.id).filter(|&id| saved.progress.status(id) == StepStatus::Done).collect();
+            run_clock = saved.run_clock;
+            notice = Some(if replay.is_empty() {
+                "Restored your inputs after the reload.".to_string()
+            } else {
+                format!(
+                    "Restored the run after the reload. Secrets are kept in memory only and the in-page sandbox restarted with the page, so the {} finished steps are replayed against it (marked \u{201c}replayed\u{201d} in the inspector).",
+                    replay.len()
+                )
+            });
+        }
+        self.live.set(live);
+        self.mode.set(mode);
+        self.wf.set(state);
+        self.progress.set(progress);
+        self.runs.set(runs);
+        self.transcript.set(transcript);
+        self.auto_otp.set(auto_otp);
+        self.run_clock.set(run_clock);
+        self.notice.set(notice);
+        self.pending_replay.set_value(replay);
     }
 
     /// Saves the non-secret state to sessionStorage after it changes (call once, inside the
@@ -757,6 +807,9 @@ impl Store {
     /// Writes the saved run (nothing secret) to sessionStorage. The state and the transcript, the
     /// large parts, are serialised where they are, not copied first.
     fn save(self) {
+        if self.restore_pending() {
+            return;
+        }
         let Some(json) = self
             .wf
             .try_with_untracked(|state| {
@@ -847,7 +900,8 @@ impl Store {
     /// download and compilation. Nothing in live mode, or once started or starting.
     pub fn warm_up(&self) {
         let started = self.transport.with_value(|t| t.is_some()) || self.starting.with_value(|s| s.is_some());
-        if self.mode.get_untracked() != Mode::Sandbox || started {
+        // While a saved run is being restored the mode is not known yet.
+        if self.mode.get_untracked() != Mode::Sandbox || started || self.restore_pending() {
             return;
         }
         let store = *self;
@@ -934,7 +988,6 @@ impl Store {
 
     /// Keeps the opted-in secrets of a live run on this device as they change and removes a
     /// secret's record when the person opts out (call once, inside the app's reactive owner).
-    /// Kept tokens restored by a reload are verified again.
     pub fn start_remembering(self) {
         if !self.persist.get_value() {
             return;
@@ -953,10 +1006,6 @@ impl Store {
                 }
             });
         });
-        // Tokens in a store that was just made can only have come back from this device.
-        if self.mode.get_untracked() == Mode::Live && self.wf.with_untracked(|s| s.secrets.tokens.is_some()) {
-            leptos::task::spawn_local(crate::verify::verify_run(self));
-        }
     }
 
     /// A call got no answer: the failure with the likely cause for this mode and set-up.

@@ -942,7 +942,7 @@ fn check_error(h: &mut Harness, report: &mut Report, label: &str, step: StepId, 
 }
 
 fn build(h: &Harness, step: StepId) -> HttpRequest {
-    match (step.step().build)(&h.state) {
+    match step.build(&h.state) {
         Ok(pingone::workflow::Planned::Request(r)) => r,
         other => panic!("step {step:?} did not build a request: {other:?}"),
     }

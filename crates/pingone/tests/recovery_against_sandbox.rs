@@ -104,7 +104,7 @@ fn a_401_renews_the_worker_token_once_and_the_call_succeeds() {
     let second = h.send(StepId::CreatePopulation, plan_request(&h, StepId::CreatePopulation));
     assert_eq!(second.status, 201);
     assert_eq!(on_management_status(second.status, true), OnUnauthorized::NotApplicable);
-    (StepId::CreatePopulation.step().apply)(&mut h.state, &second, h.now_ms).unwrap();
+    StepId::CreatePopulation.apply(&mut h.state, &second, h.now_ms).unwrap();
     assert!(h.state.created.population_id.is_some());
 }
 

@@ -69,7 +69,7 @@ fn adopt(h: &mut Harness, step: StepId, tally: &mut Tally) -> Result<bool, Strin
 fn run_step(h: &mut Harness, id: StepId, tally: &mut Tally) -> Result<(), String> {
     let mut refreshed = false;
     for _ in 0..12 {
-        let planned = match (id.step().build)(&h.state) {
+        let planned = match id.build(&h.state) {
             Ok(p) => p,
             Err(BuildError::NeedsInput(UserInput::AuthorizeSecrets)) => {
                 h.state.secrets.authorize = Some(h.authorize_secrets());
@@ -99,7 +99,7 @@ fn run_step(h: &mut Harness, id: StepId, tally: &mut Tally) -> Result<(), String
             run_step(h, StepId::WorkerToken, tally)?;
             continue;
         }
-        match (id.step().apply)(&mut h.state, &response, h.now_ms) {
+        match id.apply(&mut h.state, &response, h.now_ms) {
             Ok(Applied::Done) => {
                 h.progress.set(id, StepStatus::Done);
                 return Ok(());

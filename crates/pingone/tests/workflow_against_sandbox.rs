@@ -189,14 +189,14 @@ fn an_environment_the_worker_cannot_read_counts_as_possibly_production() {
     use pingone::workflow::Applied;
     let mut h = Harness::new(10);
     let token = h.send(StepId::WorkerToken, plan_request(&h, StepId::WorkerToken));
-    assert!(matches!((StepId::WorkerToken.step().apply)(&mut h.state, &token, h.now_ms), Ok(Applied::Again)));
+    assert!(matches!(StepId::WorkerToken.apply(&mut h.state, &token, h.now_ms), Ok(Applied::Again)));
     // The worker's roles do not include reading the environment.
     let forbidden = pingone::http::HttpResponse {
         status: 403,
         headers: Default::default(),
         body: r#"{"id":"x","code":"ACCESS_FAILED","message":"The request could not be completed. You do not have access to this resource."}"#.into(),
     };
-    let refused = (StepId::WorkerToken.step().apply)(&mut h.state, &forbidden, h.now_ms);
+    let refused = StepId::WorkerToken.apply(&mut h.state, &forbidden, h.now_ms);
     assert!(matches!(refused, Err(StepError::ProductionEnvironment(EnvironmentType::Unknown))), "{refused:?}");
     assert_eq!(h.state.created.environment_type, Some(EnvironmentType::Unknown));
 }

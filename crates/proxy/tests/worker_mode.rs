@@ -461,7 +461,7 @@ async fn run_workflow(proxy: SocketAddr, engine: &Arc<Mutex<Sandbox>>, sent: &Se
         assert!(!ready.is_empty(), "stuck: {progress:?}");
         for id in ready {
             let req = loop {
-                match (id.step().build)(&state) {
+                match id.build(&state) {
                     Ok(Planned::Request(r)) => break Some(r),
                     Ok(Planned::Skip(_)) => break None,
                     Err(BuildError::NeedsInput(UserInput::AuthorizeSecrets)) => {
@@ -482,7 +482,7 @@ async fn run_workflow(proxy: SocketAddr, engine: &Arc<Mutex<Sandbox>>, sent: &Se
             };
             let resp = send(client, sent, req).await;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-            match (id.step().apply)(&mut state, &resp, now) {
+            match id.apply(&mut state, &resp, now) {
                 Ok(Applied::Done) => progress.set(id, StepStatus::Done),
                 Ok(Applied::Again) => {}
                 Err(e) => panic!("step {} failed: {e} ({} {})", id.number(), resp.status, resp.body),

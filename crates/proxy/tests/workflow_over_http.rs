@@ -62,7 +62,7 @@ async fn run_workflow(proxy: SocketAddr, env_id: &str, worker_id: &str, worker_s
         let mut planned = Vec::new();
         for id in ready {
             loop {
-                match (id.step().build)(&state) {
+                match id.build(&state) {
                     Ok(Planned::Request(r)) => {
                         planned.push((id, r));
                         break;
@@ -87,7 +87,7 @@ async fn run_workflow(proxy: SocketAddr, env_id: &str, worker_id: &str, worker_s
         for (id, resp) in responses {
             calls += 1;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-            match (id.step().apply)(&mut state, &resp, now) {
+            match id.apply(&mut state, &resp, now) {
                 Ok(Applied::Done) => progress.set(id, StepStatus::Done),
                 Ok(Applied::Again) => {}
                 Err(e) => panic!("step {} failed: {e} ({} {})", id.number(), resp.status, resp.body),

@@ -59,7 +59,7 @@ pub fn creates_object(step: StepId) -> bool {
 /// The create request the step would send now, and its JSON body.
 fn create_request(step: StepId, s: &WorkflowState) -> Result<(HttpRequest, Value), BuildError> {
     let invalid = |message: &str| BuildError::Invalid { field: "lookup", message: message.to_string() };
-    match (step.step().build)(s)? {
+    match step.build(s)? {
         Planned::Request(r) => {
             let body = r.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).ok_or_else(|| invalid("the create has no JSON body"))?;
             Ok((r, body))
@@ -138,7 +138,7 @@ pub fn apply_lookup(step: StepId, s: &mut WorkflowState, r: &HttpResponse, now_m
         [one] => {
             let id = one.get("id").and_then(Value::as_str).ok_or_else(|| malformed("the matching object has no id"))?.to_string();
             let as_created = HttpResponse { status: 201, headers: r.headers.clone(), body: one.to_string() };
-            match (step.step().apply)(s, &as_created, now_ms)? {
+            match step.apply(s, &as_created, now_ms)? {
                 Applied::Done => Ok(Adoption::Adopted { id }),
                 Applied::Again => Err(StepError::Workflow("the create's applier wanted another call".into())),
             }

@@ -167,9 +167,6 @@ fn production_message(t: crate::models::EnvironmentType) -> &'static str {
     }
 }
 
-pub type BuildFn = fn(&WorkflowState) -> Result<Planned, BuildError>;
-pub type ApplyFn = fn(&mut WorkflowState, &HttpResponse, u64) -> Result<Applied, StepError>;
-
 /// One step of the workflow.
 pub struct Step {
     pub id: StepId,
@@ -183,9 +180,6 @@ pub struct Step {
     pub inputs: &'static [(&'static str, StepId)],
     /// `METHOD path` as PingOne documents it, for display.
     pub endpoint: &'static str,
-    pub build: BuildFn,
-    /// Applies a response; the `u64` is now (epoch ms).
-    pub apply: ApplyFn,
 }
 
 impl Step {
@@ -202,101 +196,140 @@ impl std::fmt::Debug for Step {
 
 use StepId::*;
 
+/// What a step does, as code: its request from the state, and what its response changes. Kept
+/// apart from [`STEPS`] (what a step is, for display) and dispatched with direct calls, so a
+/// page that only shows the workflow does not link the request builders, the response models and
+/// their deserialisers (the app loads them with its engine; docs/architecture.md).
+impl StepId {
+    /// Builds this step's request from the state.
+    pub fn build(self, s: &WorkflowState) -> Result<Planned, BuildError> {
+        match self {
+            WorkerToken => steps::build_worker_token(s),
+            CreateApplication => steps::build_create_application(s),
+            ReadResources => steps::build_read_resources(s),
+            ReadScopes => steps::build_read_scopes(s),
+            CreateGrant => steps::build_create_grant(s),
+            CreateSignOnPolicy => steps::build_create_sign_on_policy(s),
+            CreateLoginAction => steps::build_create_login_action(s),
+            CreateMfaAction => steps::build_create_mfa_action(s),
+            AssignSignOnPolicy => steps::build_assign_sign_on_policy(s),
+            CreatePopulation => steps::build_create_population(s),
+            CreateUser => steps::build_create_user(s),
+            SetPassword => steps::build_set_password(s),
+            EnableMfa => steps::build_enable_mfa(s),
+            CreateMfaDevice => steps::build_create_device(s),
+            Authorize => steps::build_authorize(s),
+            ReadFlow => steps::build_read_flow(s),
+            CheckUsernamePassword => steps::build_check_username_password(s),
+            CheckOtp => steps::build_check_otp(s),
+            Resume => steps::build_resume(s),
+            ReadApplicationSecret => steps::build_read_application_secret(s),
+            ExchangeCode => steps::build_exchange_code(s),
+        }
+    }
+
+    /// Applies this step's response; `now_ms` is now (epoch ms).
+    pub fn apply(self, s: &mut WorkflowState, response: &HttpResponse, now_ms: u64) -> Result<Applied, StepError> {
+        match self {
+            WorkerToken => steps::apply_worker_token(s, response, now_ms),
+            CreateApplication => steps::apply_create_application(s, response, now_ms),
+            ReadResources => steps::apply_read_resources(s, response, now_ms),
+            ReadScopes => steps::apply_read_scopes(s, response, now_ms),
+            CreateGrant => steps::apply_create_grant(s, response, now_ms),
+            CreateSignOnPolicy => steps::apply_create_sign_on_policy(s, response, now_ms),
+            CreateLoginAction => steps::apply_create_login_action(s, response, now_ms),
+            CreateMfaAction => steps::apply_create_mfa_action(s, response, now_ms),
+            AssignSignOnPolicy => steps::apply_assign_sign_on_policy(s, response, now_ms),
+            CreatePopulation => steps::apply_create_population(s, response, now_ms),
+            CreateUser => steps::apply_create_user(s, response, now_ms),
+            SetPassword => steps::apply_set_password(s, response, now_ms),
+            EnableMfa => steps::apply_enable_mfa(s, response, now_ms),
+            CreateMfaDevice => steps::apply_create_device(s, response, now_ms),
+            Authorize => steps::apply_authorize(s, response, now_ms),
+            ReadFlow => steps::apply_read_flow(s, response, now_ms),
+            CheckUsernamePassword => steps::apply_check_username_password(s, response, now_ms),
+            CheckOtp => steps::apply_check_otp(s, response, now_ms),
+            Resume => steps::apply_resume(s, response, now_ms),
+            ReadApplicationSecret => steps::apply_read_application_secret(s, response, now_ms),
+            ExchangeCode => steps::apply_exchange_code(s, response, now_ms),
+        }
+    }
+}
+
 /// The workflow, in PingOne's documented order (index == number).
 pub static STEPS: [Step; 21] = [
     Step { id: WorkerToken, phase: Phase::Connect, title: "Get a worker access token",
         purpose: "The worker app's client_credentials grant gives the admin token that every management call carries; a second call reads the environment's type, and a PRODUCTION environment needs your confirmation.",
-        depends_on: &[], inputs: &[], endpoint: "POST {auth}/as/token, then GET {api}/environments/{envID}",
-        build: steps::build_worker_token, apply: steps::apply_worker_token },
+        depends_on: &[], inputs: &[], endpoint: "POST {auth}/as/token, then GET {api}/environments/{envID}" },
     Step { id: CreateApplication, phase: Phase::Provision, title: "Create the OIDC web application",
         purpose: "The application users sign on to; its id is the OAuth client_id.",
-        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/applications",
-        build: steps::build_create_application, apply: steps::apply_create_application },
+        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/applications" },
     Step { id: ReadResources, phase: Phase::Provision, title: "Read resources",
         purpose: "Find the built-in `openid` resource whose scopes the app will be granted.",
-        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "GET {api}/environments/{envID}/resources",
-        build: steps::build_read_resources, apply: steps::apply_read_resources },
+        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "GET {api}/environments/{envID}/resources" },
     Step { id: ReadScopes, phase: Phase::Provision, title: "Read the openid resource's scopes",
         purpose: "Look up the ids of the scopes (profile, email, ...) to grant.",
-        depends_on: &[ReadResources], inputs: &[("openid resource id", ReadResources)], endpoint: "GET {api}/environments/{envID}/resources/{resourceID}/scopes",
-        build: steps::build_read_scopes, apply: steps::apply_read_scopes },
+        depends_on: &[ReadResources], inputs: &[("openid resource id", ReadResources)], endpoint: "GET {api}/environments/{envID}/resources/{resourceID}/scopes" },
     Step { id: CreateGrant, phase: Phase::Provision, title: "Grant the scopes to the application",
         purpose: "Without a resource grant the app may not request those scopes at authorize.",
         depends_on: &[CreateApplication, ReadScopes], inputs: &[("application id", CreateApplication), ("scope ids", ReadScopes)],
-        endpoint: "POST {api}/environments/{envID}/applications/{appID}/grants",
-        build: steps::build_create_grant, apply: steps::apply_create_grant },
+        endpoint: "POST {api}/environments/{envID}/applications/{appID}/grants" },
     Step { id: CreateSignOnPolicy, phase: Phase::Provision, title: "Create a sign-on policy",
         purpose: "The policy holds the actions a sign-on must pass: login, then MFA.",
-        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/signOnPolicies",
-        build: steps::build_create_sign_on_policy, apply: steps::apply_create_sign_on_policy },
+        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/signOnPolicies" },
     Step { id: CreateLoginAction, phase: Phase::Provision, title: "Add the LOGIN action",
         purpose: "Priority 1: the user proves who they are with username and password.",
         depends_on: &[CreateSignOnPolicy], inputs: &[("sign-on policy id", CreateSignOnPolicy)],
-        endpoint: "POST {api}/environments/{envID}/signOnPolicies/{policyID}/actions",
-        build: steps::build_create_login_action, apply: steps::apply_create_login_action },
+        endpoint: "POST {api}/environments/{envID}/signOnPolicies/{policyID}/actions" },
     Step { id: CreateMfaAction, phase: Phase::Provision, title: "Add the MFA action",
         purpose: "Priority 10: then a one-time passcode to an email or SMS device.",
         depends_on: &[CreateSignOnPolicy], inputs: &[("sign-on policy id", CreateSignOnPolicy)],
-        endpoint: "POST {api}/environments/{envID}/signOnPolicies/{policyID}/actions",
-        build: steps::build_create_mfa_action, apply: steps::apply_create_mfa_action },
+        endpoint: "POST {api}/environments/{envID}/signOnPolicies/{policyID}/actions" },
     Step { id: AssignSignOnPolicy, phase: Phase::Provision, title: "Assign the policy to the application",
         purpose: "Sign-ons to this app now follow the login + MFA policy.",
         depends_on: &[CreateApplication, CreateSignOnPolicy], inputs: &[("application id", CreateApplication), ("sign-on policy id", CreateSignOnPolicy)],
-        endpoint: "POST {api}/environments/{envID}/applications/{appID}/signOnPolicyAssignments",
-        build: steps::build_assign_sign_on_policy, apply: steps::apply_assign_sign_on_policy },
+        endpoint: "POST {api}/environments/{envID}/applications/{appID}/signOnPolicyAssignments" },
     Step { id: CreatePopulation, phase: Phase::Provision, title: "Create a population",
         purpose: "A population groups the test user (and sets its password policy).",
-        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/populations",
-        build: steps::build_create_population, apply: steps::apply_create_population },
+        depends_on: &[WorkerToken], inputs: &[("worker token", WorkerToken)], endpoint: "POST {api}/environments/{envID}/populations" },
     Step { id: CreateUser, phase: Phase::Provision, title: "Create the user",
         purpose: "The person who will sign on.",
-        depends_on: &[CreatePopulation], inputs: &[("population id", CreatePopulation)], endpoint: "POST {api}/environments/{envID}/users",
-        build: steps::build_create_user, apply: steps::apply_create_user },
+        depends_on: &[CreatePopulation], inputs: &[("population id", CreatePopulation)], endpoint: "POST {api}/environments/{envID}/users" },
     Step { id: SetPassword, phase: Phase::Provision, title: "Set the user's password",
         purpose: "A PUT with the password.set media type; the LOGIN action checks it.",
-        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "PUT {api}/environments/{envID}/users/{userID}/password",
-        build: steps::build_set_password, apply: steps::apply_set_password },
+        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "PUT {api}/environments/{envID}/users/{userID}/password" },
     Step { id: EnableMfa, phase: Phase::Provision, title: "Enable MFA for the user",
         purpose: "mfaEnabled has its own endpoint; without it the MFA action is skipped.",
-        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "PUT {api}/environments/{envID}/users/{userID}/mfaEnabled",
-        build: steps::build_enable_mfa, apply: steps::apply_enable_mfa },
+        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "PUT {api}/environments/{envID}/users/{userID}/mfaEnabled" },
     Step { id: CreateMfaDevice, phase: Phase::Provision, title: "Create the MFA device",
         purpose: "An email (or SMS) device, active at once because an admin created it.",
-        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "POST {api}/environments/{envID}/users/{userID}/devices",
-        build: steps::build_create_device, apply: steps::apply_create_device },
+        depends_on: &[CreateUser], inputs: &[("user id", CreateUser)], endpoint: "POST {api}/environments/{envID}/users/{userID}/devices" },
     Step { id: Authorize, phase: Phase::SignOn, title: "Start the sign-on (authorize)",
         purpose: "response_mode=pi.flow returns the flow as JSON instead of redirecting to a login page.",
         depends_on: &[CreateGrant, CreateLoginAction, CreateMfaAction, AssignSignOnPolicy],
-        inputs: &[("application id", CreateApplication), ("granted scopes", CreateGrant)], endpoint: "GET {auth}/as/authorize",
-        build: steps::build_authorize, apply: steps::apply_authorize },
+        inputs: &[("application id", CreateApplication), ("granted scopes", CreateGrant)], endpoint: "GET {auth}/as/authorize" },
     Step { id: ReadFlow, phase: Phase::SignOn, title: "Read the flow",
         purpose: "The flow's status and _links say what PingOne wants next.",
-        depends_on: &[Authorize], inputs: &[("flow id", Authorize)], endpoint: "GET {auth}/flows/{flowID}",
-        build: steps::build_read_flow, apply: steps::apply_read_flow },
+        depends_on: &[Authorize], inputs: &[("flow id", Authorize)], endpoint: "GET {auth}/flows/{flowID}" },
     Step { id: CheckUsernamePassword, phase: Phase::SignOn, title: "Check username and password",
         purpose: "The LOGIN action: usernamePassword.check; success sets the ST session cookie.",
         depends_on: &[ReadFlow, SetPassword, EnableMfa, CreateMfaDevice],
-        inputs: &[("flow id", Authorize), ("username", CreateUser), ("password", SetPassword)], endpoint: "POST {auth}/flows/{flowID}",
-        build: steps::build_check_username_password, apply: steps::apply_check_username_password },
+        inputs: &[("flow id", Authorize), ("username", CreateUser), ("password", SetPassword)], endpoint: "POST {auth}/flows/{flowID}" },
     Step { id: CheckOtp, phase: Phase::SignOn, title: "Check the one-time passcode",
         purpose: "The MFA action: pick a device if asked, then otp.check with the code sent to it.",
-        depends_on: &[CheckUsernamePassword], inputs: &[("flow id", Authorize), ("device id", CreateMfaDevice)], endpoint: "POST {auth}/flows/{flowID}",
-        build: steps::build_check_otp, apply: steps::apply_check_otp },
+        depends_on: &[CheckUsernamePassword], inputs: &[("flow id", Authorize), ("device id", CreateMfaDevice)], endpoint: "POST {auth}/flows/{flowID}" },
     Step { id: Resume, phase: Phase::SignOn, title: "Resume the authorize request",
         purpose: "With the flow COMPLETED, as/resume hands out the authorization code.",
-        depends_on: &[CheckOtp], inputs: &[("flow id", Authorize)], endpoint: "GET {auth}/as/resume?flowId={flowID}",
-        build: steps::build_resume, apply: steps::apply_resume },
+        depends_on: &[CheckOtp], inputs: &[("flow id", Authorize)], endpoint: "GET {auth}/as/resume?flowId={flowID}" },
     Step { id: ReadApplicationSecret, phase: Phase::Tokens, title: "Read the application secret",
         purpose: "The app authenticates to the token endpoint with its client secret.",
         depends_on: &[CreateApplication], inputs: &[("application id", CreateApplication)],
-        endpoint: "GET {api}/environments/{envID}/applications/{appID}/secret",
-        build: steps::build_read_application_secret, apply: steps::apply_read_application_secret },
+        endpoint: "GET {api}/environments/{envID}/applications/{appID}/secret" },
     Step { id: ExchangeCode, phase: Phase::Tokens, title: "Exchange the code for tokens",
         purpose: "authorization_code grant with the PKCE verifier: access token and ID token.",
         depends_on: &[Resume, ReadApplicationSecret],
         inputs: &[("code", Resume), ("application secret", ReadApplicationSecret), ("PKCE verifier", Authorize)],
-        endpoint: "POST {auth}/as/token",
-        build: steps::build_exchange_code, apply: steps::apply_exchange_code },
+        endpoint: "POST {auth}/as/token" },
 ];
 
 /// The steps of a phase, in documented order.

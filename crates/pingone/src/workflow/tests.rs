@@ -47,7 +47,7 @@ fn step(id: StepId, depends_on: &'static [StepId]) -> Step {
 }
 
 fn clone_step(s: &Step) -> Step {
-    Step { id: s.id, phase: s.phase, title: s.title, purpose: s.purpose, depends_on: s.depends_on, inputs: s.inputs, endpoint: s.endpoint, build: s.build, apply: s.apply }
+    Step { id: s.id, phase: s.phase, title: s.title, purpose: s.purpose, depends_on: s.depends_on, inputs: s.inputs, endpoint: s.endpoint }
 }
 
 #[test]

@@ -126,7 +126,7 @@ impl Harness {
     pub fn run_step(&mut self, id: StepId) -> Result<StepStatus, RunError> {
         self.progress.set(id, StepStatus::Running);
         for _ in 0..5 {
-            let planned = match (id.step().build)(&self.state) {
+            let planned = match id.build(&self.state) {
                 Ok(p) => p,
                 Err(BuildError::NeedsInput(UserInput::AuthorizeSecrets)) => {
                     self.state.secrets.authorize = Some(self.authorize_secrets());
@@ -164,7 +164,7 @@ impl Harness {
                 Planned::Request(r) => r,
             };
             let response = self.send(id, request);
-            match (id.step().apply)(&mut self.state, &response, self.now_ms) {
+            match id.apply(&mut self.state, &response, self.now_ms) {
                 Ok(Applied::Done) => {
                     self.progress.set(id, StepStatus::Done);
                     return Ok(StepStatus::Done);
@@ -200,7 +200,7 @@ impl Harness {
 /// The request `step` would send now (panics when it would skip or cannot be built).
 #[allow(dead_code)]
 pub fn plan_request(h: &Harness, step: StepId) -> HttpRequest {
-    match (step.step().build)(&h.state).unwrap() {
+    match step.build(&h.state).unwrap() {
         pingone::workflow::Planned::Request(r) => r,
         pingone::workflow::Planned::Skip(why) => panic!("{step:?} skipped: {why}"),
     }
