@@ -21,9 +21,20 @@ impl From<wasm_split_helpers::SplitLoaderError> for LoadError {
 
 /// `lazy_fn!(chunk; pub fn name(args) -> T { body })` declares `pub async fn name(args) ->
 /// Result<T, LoadError>`: with the `split` feature the body lives in the chunk `chunk`, loaded
-/// (once) by the first call; without it the body runs at once. A body that awaits returns a boxed
-/// future (`LocalBoxFuture`), which the caller awaits.
+/// (once) by the first call; without it the body runs at once. `lazy_fn!(chunk; async fn ...)`
+/// does the same for an async body (its future is made in the chunk and awaited by the caller).
 macro_rules! lazy_fn {
+    ($chunk:ident; $(#[$meta:meta])* $vis:vis async fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        $vis async fn $name($($arg: $ty),*) -> Result<$ret, $crate::lazy::LoadError> {
+            $crate::lazy::lazy_fn!($chunk;
+                fn start($($arg: $ty),*) -> ::futures::future::LocalBoxFuture<'static, $ret> {
+                    ::std::boxed::Box::pin(async move $body)
+                }
+            );
+            Ok(start($($arg),*).await?.await)
+        }
+    };
     ($chunk:ident; $(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$meta])*
         $vis async fn $name($($arg: $ty),*) -> Result<$ret, $crate::lazy::LoadError> {
@@ -56,18 +67,23 @@ pub fn lazy_view<Fut>(load: impl FnOnce() -> Fut + 'static) -> impl IntoView
 where
     Fut: Future<Output = Result<fn() -> AnyView, LoadError>> + 'static,
 {
-    let mut pending = Box::pin(load());
     let loaded = RwSignal::new(None);
-    match (&mut pending).now_or_never() {
-        Some(ready) => loaded.set(Some(ready)),
-        None => leptos::task::spawn_local(async move {
-            let ready = pending.await;
-            loaded.try_set(Some(ready));
-        }),
-    }
+    when_ready(load(), move |ready| {
+        loaded.try_set(Some(ready));
+    });
     move || match loaded.get() {
         None => ().into_any(),
         Some(Ok(make)) => make(),
         Some(Err(e)) => view! { <p class="error-message" role="alert">{e.to_string()}</p> }.into_any(),
+    }
+}
+
+/// Runs `then` with the output of `work`: at once when it is ready at once (a loaded chunk, or no
+/// splitting), so nothing renders a frame without it; otherwise when it completes.
+pub fn when_ready<T: 'static>(work: impl Future<Output = T> + 'static, then: impl FnOnce(T) + 'static) {
+    let mut work = Box::pin(work);
+    match (&mut work).now_or_never() {
+        Some(output) => then(output),
+        None => leptos::task::spawn_local(async move { then(work.await) }),
     }
 }

@@ -13,8 +13,7 @@ use pingone::worker_token::{on_management_status, OnUnauthorized};
 use pingone::workflow::{apply_lookup, build_lookup, cleanup_plan, Adoption, Cleaned};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use futures::future::{FutureExt, LocalBoxFuture};
-use crate::lazy::{lazy_fn, LoadError};
+use crate::lazy::{lazy_fn, when_ready, LoadError};
 use pingone::error::ApiError;
 use pingone::flow::Flow;
 use pingone::http::{HttpRequest, HttpResponse, Method};
@@ -283,15 +282,15 @@ async fn totp_code(store: &Store) -> Result<String, StepFailure> {
 
 lazy_fn!(engine;
     /// The work of one step, from the engine chunk.
-    fn execute_in_engine(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> LocalBoxFuture<'static, Outcome> {
-        Box::pin(execute_step(store, id, auto_otp, replayed))
+    async fn execute_in_engine(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Outcome {
+        execute_step(store, id, auto_otp, replayed).await
     }
 );
 
 /// Runs one claimed step to its outcome (the engine downloads on the first step of a page).
 async fn execute(store: Store, id: StepId, auto_otp: bool, replayed: bool) -> Outcome {
     match execute_in_engine(store, id, auto_otp, replayed).await {
-        Ok(work) => work.await,
+        Ok(outcome) => outcome,
         Err(e) => finish(store, id, Outcome::Failed(load_failure(&e)), 0.0),
     }
 }
@@ -536,32 +535,28 @@ pub fn run_all(store: Store) {
 }
 
 lazy_fn!(engine;
-    fn warm_up_in_engine(store: Store) -> LocalBoxFuture<'static, ()> {
-        Box::pin(async move {
-            let _ = store.ensure_transport().await;
-        })
+    async fn start_transport(store: Store) -> () {
+        // A failure here is the first run's to report (it starts the transport again).
+        let _ = store.ensure_transport().await;
     }
 );
 
 /// Loads the engine and starts the transport ahead of a run ([`Store::warm_up`]).
 pub(crate) async fn warm_up(store: Store) {
-    if let Ok(work) = warm_up_in_engine(store).await {
-        work.await;
-    }
+    let _ = start_transport(store).await;
 }
 
 lazy_fn!(engine;
-    fn verify_in_engine(store: Store) -> LocalBoxFuture<'static, ()> {
-        Box::pin(crate::verify::verify_run(store))
+    async fn verify_in_engine(store: Store) -> () {
+        crate::verify::verify_run(store).await
     }
 );
 
 /// Verifies the run's ID token (after step 20, and kept tokens after a reload): the engine's
 /// discovery, JWKS and WebCrypto checks.
 pub(crate) async fn verify_id_token(store: Store) {
-    match verify_in_engine(store).await {
-        Ok(work) => work.await,
-        Err(e) => store.id_token_check.set(Some(Err(e.to_string()))),
+    if let Err(e) = verify_in_engine(store).await {
+        store.id_token_check.set(Some(Err(e.to_string())));
     }
 }
 
@@ -729,16 +724,15 @@ pub fn change_password(store: Store, current: String, new: String) {
     extra.add("PASSWORD", &current);
     extra.add("NEW_PASSWORD", &new);
     spawn_local(async move {
-        match change_password_in_engine(store, request, extra, new).await {
-            Ok(work) => work.await,
-            Err(e) => store.say(format!("Password change failed: {e}")),
+        if let Err(e) = change_password_in_engine(store, request, extra, new).await {
+            store.say(format!("Password change failed: {e}"));
         }
     });
 }
 
 lazy_fn!(engine;
-    fn change_password_in_engine(store: Store, request: HttpRequest, extra: SecretValues, new: String) -> LocalBoxFuture<'static, ()> {
-        Box::pin(change_password_task(store, request, extra, new))
+    async fn change_password_in_engine(store: Store, request: HttpRequest, extra: SecretValues, new: String) -> () {
+        change_password_task(store, request, extra, new).await
     }
 );
 
@@ -843,18 +837,11 @@ lazy_fn!(engine;
 /// for that chunk; without code splitting it happens at once), verifies kept tokens again (live
 /// mode) and replays a sandbox run's finished steps. The run controls wait meanwhile.
 pub fn restore_after_reload(store: Store) {
-    let Some(json) = store.take_saved() else {
+    let Some(json) = store.saved_json() else {
         return;
     };
     store.run_mode.set(RunMode::Replaying);
-    let mut restoring = Box::pin(restore_in_engine(store, json));
-    match (&mut restoring).now_or_never() {
-        Some(restored) => after_restore(store, restored),
-        None => spawn_local(async move {
-            let restored = restoring.await;
-            after_restore(store, restored);
-        }),
-    }
+    when_ready(restore_in_engine(store, json), move |restored| after_restore(store, restored));
 }
 
 fn after_restore(store: Store, restored: Result<(), LoadError>) {
@@ -915,7 +902,7 @@ pub fn clean_up(store: Store) {
     store.run_mode.set(RunMode::CleaningUp);
     spawn_local(async move {
         let ended = match clean_up_in_engine(store).await {
-            Ok(work) => work.await,
+            Ok(ended) => ended,
             Err(e) => format!("Clean up could not start: {e}"),
         };
         if store.generation.get_value() != generation {
@@ -927,8 +914,8 @@ pub fn clean_up(store: Store) {
 }
 
 lazy_fn!(engine;
-    fn clean_up_in_engine(store: Store) -> LocalBoxFuture<'static, String> {
-        Box::pin(clean_up_all(store))
+    async fn clean_up_in_engine(store: Store) -> String {
+        clean_up_all(store).await
     }
 );
 

@@ -584,17 +584,8 @@ impl Store {
         } else {
             None
         };
-        let progress = Progress::new();
-        let runs = vec![StepRun::default(); STEPS.len()];
-        let transcript = Vec::new();
-        let auto_otp = true;
-        let run_clock = None;
-        let notice = None;
-        let replay = Vec::new();
-        let mode = Mode::Sandbox;
-        let live = LiveSettings::default();
         let wf = RwSignal::new(state);
-        let progress = RwSignal::new(progress);
+        let progress = RwSignal::new(Progress::new());
         let field_errors = Memo::new(move |_| {
             wf.with(|s| {
                 let mut errs = validate_config(&s.config);
@@ -605,24 +596,24 @@ impl Store {
             })
         });
         let run_mode = RwSignal::new(RunMode::Idle);
-        let live = RwSignal::new(live);
+        let live = RwSignal::new(LiveSettings::default());
         let store = Store {
-            mode: RwSignal::new(mode),
+            mode: RwSignal::new(Mode::Sandbox),
             live,
             proxy_error: Memo::new(move |_| live.with(|l| l.proxy_root().err())),
             other: StoredValue::new_local(None),
             wf,
             progress,
-            runs: RwSignal::new(runs),
-            transcript: RwSignal::new(transcript),
+            runs: RwSignal::new(vec![StepRun::default(); STEPS.len()]),
+            transcript: RwSignal::new(Vec::new()),
             inbox: RwSignal::new(Vec::new()),
             run_mode,
             continue_all: RwSignal::new(false),
-            auto_otp: RwSignal::new(auto_otp),
+            auto_otp: RwSignal::new(true),
             announce: RwSignal::new(String::new()),
             selected: RwSignal::new(None),
-            run_clock: RwSignal::new(run_clock),
-            notice: RwSignal::new(notice),
+            run_clock: RwSignal::new(None),
+            notice: RwSignal::new(None),
             provisioned_password: RwSignal::new(None),
             id_token_check: RwSignal::new(None),
             cleanup: RwSignal::new(Vec::new()),
@@ -633,7 +624,7 @@ impl Store {
             sandbox_start: StoredValue::new((sandbox_seed(&opts), opts.latency_ms)),
             sandbox_production: RwSignal::new(false),
             persist: StoredValue::new(opts.persist),
-            pending_replay: StoredValue::new(replay),
+            pending_replay: StoredValue::new(Vec::new()),
             pending_restore: StoredValue::new(saved),
             options: StoredValue::new(opts.clone()),
             generation: StoredValue::new(0),
@@ -654,8 +645,8 @@ impl Store {
         self.pending_restore.with_value(|p| p.is_some())
     }
 
-    /// Takes this tab's saved run (JSON) for [`Store::restore_saved`].
-    pub(crate) fn take_saved(&self) -> Option<String> {
+    /// This tab's saved run (JSON), while it is still to be restored ([`Store::restore_saved`]).
+    pub(crate) fn saved_json(&self) -> Option<String> {
         self.pending_restore.with_value(|p| p.clone())
     }
 
