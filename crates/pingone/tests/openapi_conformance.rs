@@ -26,7 +26,8 @@ use pingone::models::DeviceType;
 use pingone::workflow::StepId;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 // ---------- loading the spec files ----------
@@ -34,25 +35,42 @@ use std::sync::OnceLock;
 const MANAGEMENT_SPEC: &str = "pingone-workflow-subset-management.yaml";
 const MFA_SPEC: &str = "pingone-workflow-subset-mfa.yaml";
 
-/// `shared/pingone/openapi/` lives beside the repository root (in CI too: a copy of `shared/`
-/// is laid next to the fresh clone), i.e. three levels above this crate.
-fn openapi_dir() -> PathBuf {
-    // `SHARED_DIR` points elsewhere when the clone does not sit beside shared/ (e.g. in /tmp).
-    let dir = match std::env::var_os("SHARED_DIR") {
-        Some(shared) => PathBuf::from(shared).join("pingone/openapi"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pingone/openapi"),
-    };
-    assert!(
-        dir.join(MANAGEMENT_SPEC).is_file() && dir.join(MFA_SPEC).is_file(),
-        "PingOne's OpenAPI subsets not found in {} (expected {MANAGEMENT_SPEC} and {MFA_SPEC}); \
-         this test needs the project's shared/ folder beside the repository root",
-        dir.display()
-    );
-    dir
+/// PingOne's OpenAPI subsets are reference material kept outside the repository: in the
+/// project's CI layout a `shared/` folder sits beside the clone (`SHARED_DIR` may point at it
+/// from elsewhere). A plain clone has no such folder. Then this check cannot run: with `CI` set
+/// that is a failure (CI always has the folder, so its absence is a broken layout); without it
+/// the tests say once, on the terminal, what was not checked and why, and pass.
+fn openapi_dir() -> Option<PathBuf> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = match std::env::var_os("SHARED_DIR") {
+            Some(shared) => PathBuf::from(shared).join("pingone/openapi"),
+            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pingone/openapi"),
+        };
+        if dir.join(MANAGEMENT_SPEC).is_file() && dir.join(MFA_SPEC).is_file() {
+            return Some(dir);
+        }
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "CI is set but PingOne's OpenAPI subsets are not in {} ({MANAGEMENT_SPEC}, {MFA_SPEC}); \
+             CI lays shared/ beside the clone (or sets SHARED_DIR), so this layout is broken",
+            dir.display()
+        );
+        // Written to the terminal directly: libtest captures print!/eprint! of passing tests.
+        let _ = writeln!(
+            std::io::stderr(),
+            "openapi_conformance: NOT CHECKED: requests and answers against PingOne's OpenAPI schemas \
+             (no {} beside the clone; set SHARED_DIR to a folder holding pingone/openapi/ to run it)",
+            dir.display()
+        );
+        None
+    })
+    .clone()
 }
 
-fn load_yaml(file: &str) -> Value {
-    let path = openapi_dir().join(file);
+fn load_yaml(dir: &Path, file: &str) -> Value {
+    let path = dir.join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()))
 }
@@ -383,13 +401,17 @@ fn fix_management_spec(doc: &mut Value) {
     ]});
 }
 
-fn specs() -> &'static [Spec; 2] {
-    static SPECS: OnceLock<[Spec; 2]> = OnceLock::new();
-    SPECS.get_or_init(|| {
-        let mut management = load_yaml(MANAGEMENT_SPEC);
-        fix_management_spec(&mut management);
-        [Spec::new(MANAGEMENT_SPEC, management), Spec::new(MFA_SPEC, load_yaml(MFA_SPEC))]
-    })
+/// The two specs, or `None` on a clone without them (see [`openapi_dir`]).
+fn specs() -> Option<&'static [Spec; 2]> {
+    static SPECS: OnceLock<Option<[Spec; 2]>> = OnceLock::new();
+    SPECS
+        .get_or_init(|| {
+            let dir = openapi_dir()?;
+            let mut management = load_yaml(&dir, MANAGEMENT_SPEC);
+            fix_management_spec(&mut management);
+            Some([Spec::new(MANAGEMENT_SPEC, management), Spec::new(MFA_SPEC, load_yaml(&dir, MFA_SPEC))])
+        })
+        .as_ref()
 }
 
 // ---------- finding the operation of a request ----------
@@ -834,13 +856,16 @@ fn management_steps() -> BTreeSet<u8> {
 
 /// Runs the whole workflow and checks every management exchange.
 fn check_run(title: &str, mut h: Harness) {
+    if specs().is_none() {
+        return;
+    }
     h.run_all().unwrap_or_else(|e| panic!("{title}: the run failed: {e:?}"));
     check_exchanges(title, &h);
 }
 
 /// Checks every management exchange the harness recorded; all of calls 1-13 and 19 must be there.
 fn check_exchanges(title: &str, h: &Harness) {
-    let specs = specs();
+    let Some(specs) = specs() else { return };
     let mut report = Report::default();
     let mut checked = BTreeSet::new();
     for (i, x) in h.exchanges.iter().enumerate() {
@@ -906,7 +931,7 @@ struct Expected {
 
 fn check_error(h: &mut Harness, report: &mut Report, label: &str, step: StepId, req: HttpRequest, expected: Expected) {
     let Expected { statuses, code, detail } = expected;
-    let specs = specs();
+    let Some(specs) = specs() else { return };
     let resp = h.send(step, req.clone());
     let label = format!("{label} ({} {})", req.method, req.url);
     if !statuses.contains(&resp.status) {
@@ -950,6 +975,9 @@ fn build(h: &Harness, step: StepId) -> HttpRequest {
 
 #[test]
 fn error_answers_are_p1errors() {
+    if specs().is_none() {
+        return;
+    }
     let mut h = Harness::new(43);
     let mut report = Report::default();
     for id in [StepId::WorkerToken, StepId::ReadResources, StepId::CreatePopulation, StepId::CreateUser] {
