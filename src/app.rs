@@ -489,7 +489,7 @@ const CALLBACK_PARAMS: [&str; 6] = ["code", "state", "session_state", "iss", "er
 
 /// A redirect to this page (its `/callback` is the application's redirect URI) carries `code` and
 /// `state` in the address bar: they are removed before anything else runs, so they stay out of
-/// the history, bookmarks and `Referer` headers (SECURITY.md, client 4). The workflow itself never
+/// the history, bookmarks and `Referer` headers (docs/security.md, C4). The workflow itself never
 /// navigates there: it reads the redirect from `as/resume`'s answer. Returns whether it removed any.
 pub fn forget_callback_params() -> bool {
     let Some(window) = web_sys::window() else { return false };

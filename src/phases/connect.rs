@@ -161,7 +161,7 @@ fn LiveConnect() -> impl IntoView {
 }
 
 /// Step 0 read an environment of type PRODUCTION (or could not read its type): the workflow goes
-/// on only once the person ticks the box (SECURITY.md, client 7).
+/// on only once the person ticks the box (docs/security.md, C7).
 #[component]
 fn ProductionGuard() -> impl IntoView {
     let store = expect_context::<Store>();

@@ -1,4 +1,4 @@
-//! Clean-up: the DELETEs that remove exactly what the run created (SECURITY.md, client 8), in
+//! Clean-up: the DELETEs that remove exactly what the run created (docs/security.md, C8), in
 //! reverse dependency order. A sign-on policy's actions go with the policy and an application's
 //! grants with the application, so they need no DELETE of their own.
 

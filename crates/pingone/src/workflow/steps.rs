@@ -73,7 +73,7 @@ fn apply_flow(s: &mut WorkflowState, r: &HttpResponse) -> Result<FlowStatus, Ste
 
 /// Step 0's second call: with a worker token and the environment's type not yet known, read it
 /// (`GET /environments/{envID}`), so that a PRODUCTION environment is never provisioned into
-/// without the person's say-so (SECURITY.md, client 7).
+/// without the person's say-so (docs/security.md, C7).
 fn wants_environment(s: &WorkflowState) -> bool {
     s.secrets.worker_token.is_some() && s.created.environment_type.is_none()
 }
