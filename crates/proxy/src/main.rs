@@ -195,8 +195,19 @@ fn run(args: Args) -> Result<(), String> {
         threads: args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         max_connections: max_connections(args.max_connections, args.max_concurrency),
         shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+        housekeeping: return_freed_memory,
     };
     proxy::server::serve(listener, &proxy, &options, || println!("{ready}")).map_err(|e| e.to_string())
+}
+
+/// mimalloc keeps the pages a thread freed and hands them back to the OS only on some of its
+/// own paths, which a steady or idle proxy may not take for a long time: without this, the
+/// memory of hundreds of connections closed at once (a stalled-body attack that ended) stayed
+/// resident. Once a second per thread a forced collection frees that thread's empty pages and
+/// returns them (cheap next to a second of serving; see docs/BENCHMARKS.md).
+fn return_freed_memory() {
+    // SAFETY: `mi_collect` takes no pointers and may be called from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 /// Raises the open-file limit and says what it got; lowers the connection ceiling when even

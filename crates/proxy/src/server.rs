@@ -24,7 +24,13 @@ pub struct ServerOptions {
     pub max_connections: usize,
     /// After SIGTERM / SIGINT, how long requests in flight may take to finish.
     pub shutdown_grace: Duration,
+    /// Called every [`HOUSEKEEPING_INTERVAL`] on each serving thread (the binary's allocator
+    /// hands freed memory back to the OS there).
+    pub housekeeping: fn(),
 }
+
+/// How often [`ServerOptions::housekeeping`] runs.
+pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -69,10 +75,10 @@ pub fn serve(listener: std::net::TcpListener, proxy: &Proxy, options: &ServerOpt
     let mut handles = Vec::new();
     for i in 1..threads {
         let listener = listener.try_clone().map_err(ServeError::Listener)?;
-        let (router, stop, connections, grace) = (proxy.router(), stop_rx.clone(), connections.clone(), options.shutdown_grace);
+        let (router, stop, connections, options) = (proxy.router(), stop_rx.clone(), connections.clone(), options.clone());
         let handle = std::thread::Builder::new()
             .name(format!("proxy-{i}"))
-            .spawn(move || runtime()?.block_on(accept_loop(listener, router, connections, stop, grace)))
+            .spawn(move || runtime()?.block_on(accept_loop(listener, router, connections, stop, &options)))
             .map_err(ServeError::Thread)?;
         handles.push(handle);
     }
@@ -93,7 +99,7 @@ pub fn serve(listener: std::net::TcpListener, proxy: &Proxy, options: &ServerOpt
             eprintln!("pingone-proxy: {which}: no new connections; {in_use} open, requests in flight get up to {} ms", grace.as_millis());
             let _ = stop_tx.send(true);
         });
-        accept_loop(listener, proxy.router(), connections.clone(), stop_rx, options.shutdown_grace).await
+        accept_loop(listener, proxy.router(), connections.clone(), stop_rx, options).await
     });
     let mut drained = result?;
     for h in handles {
@@ -121,13 +127,22 @@ async fn accept_loop(
     router: axum::Router,
     connections: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
-    shutdown_grace: Duration,
+    options: &ServerOptions,
 ) -> Result<bool, ServeError> {
     let listener = tokio::net::TcpListener::from_std(listener).map_err(ServeError::Listener)?;
     let service = TowerToHyperService::new(router);
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true);
+    let housekeeping = options.housekeeping;
+    let chores = tokio::spawn(async move {
+        let mut every = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            housekeeping();
+        }
+    });
     let stopped = stop.wait_for(|stopped| *stopped);
     tokio::pin!(stopped);
     loop {
@@ -153,7 +168,9 @@ async fn accept_loop(
         });
     }
     drop(listener);
-    Ok(tokio::time::timeout(shutdown_grace, graceful.shutdown()).await.is_ok())
+    let drained = tokio::time::timeout(options.shutdown_grace, graceful.shutdown()).await.is_ok();
+    chores.abort();
+    Ok(drained)
 }
 
 #[cfg(test)]
