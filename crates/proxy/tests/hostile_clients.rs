@@ -217,6 +217,7 @@ async fn framing_hyper_refuses_itself_gets_a_bare_400_and_a_closed_connection() 
         ("two differing Content-Lengths", post(&proxy.addr, "Content-Length: 2\r\nContent-Length: 3\r\n", "{}")),
         ("a Content-Length that is not a number", post(&proxy.addr, "Content-Length: 2x\r\n", "{}")),
         ("a Transfer-Encoding that does not end in chunked", post(&proxy.addr, "Transfer-Encoding: chunked, gzip\r\n", "2\r\n{}\r\n0\r\n\r\n")),
+        ("a Transfer-Encoding on HTTP/1.0", post(&proxy.addr, "Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\n\r\n").replacen("HTTP/1.1", "HTTP/1.0", 1)),
     ];
     for (name, request) in &cases {
         let a = exchange(&proxy.addr, request, Duration::from_secs(4)).await;
