@@ -10,6 +10,13 @@
 #   NGINX_WORKERS  nginx worker_processes (default: auto = one per core, like the proxy)
 #   LOGS=1         per-request logs on for both: the proxy's on stderr, nginx's access_log, both
 #                  to files (default: both off)
+#   STALLED="0 300 3000"  run each round once per number: that many stalled-body connections
+#                  (head sent, 1 byte of a declared 1,000, then nothing; replaced when the
+#                  server ends one) stay attached to the side under test while the ordinary
+#                  requests run (bench/proxy-stalled.sh sets this). Default "0"; "direct" only
+#                  runs then.
+#   PROXY_BASELINE=PATH  another pingone-proxy binary (e.g. built from an older commit), run
+#                  as side "baseline" with the same options, for before/after in one run.
 #
 # The binaries are built with the workspace's release profile but opt-level 3 (profile
 # `native-release`, defined here with --config): the workspace's release profile is tuned for
@@ -42,8 +49,18 @@ TOKEN=$(curl -s -u "$CID:$CSEC" -d grant_type=client_credentials "$SB/$ENV/as/to
 
 PP=$(free_port)
 QUIET=(--quiet); [ "${LOGS:-0}" = 1 ] && QUIET=()
-$BIN/pingone-proxy --listen "127.0.0.1:$PP" --allow-origin http://127.0.0.1:8080 --upstream-api "$SB" --upstream-auth "$SB" --rate-limit 0 --max-concurrency 1024 ${QUIET[@]+"${QUIET[@]}"} ${PROXY_THREADS:+--threads $PROXY_THREADS} > /dev/null 2> "$work/proxy.log" & pids+=($!)
+PROXY_ARGS=(--allow-origin http://127.0.0.1:8080 --upstream-api "$SB" --upstream-auth "$SB" --rate-limit 0 --max-concurrency 1024 ${QUIET[@]+"${QUIET[@]}"} ${PROXY_THREADS:+--threads $PROXY_THREADS})
+$BIN/pingone-proxy --listen "127.0.0.1:$PP" "${PROXY_ARGS[@]}" > /dev/null 2> "$work/proxy.log" & pids+=($!)
 PROXY_PID=$!
+SIDES="proxy"
+if [ -n "${PROXY_BASELINE:-}" ]; then
+  BP=$(free_port)
+  "$PROXY_BASELINE" --listen "127.0.0.1:$BP" "${PROXY_ARGS[@]}" > /dev/null 2> "$work/baseline.log" & pids+=($!)
+  BASELINE_PID=$!
+  SIDES="proxy baseline"
+fi
+STALLED="${STALLED:-0}"
+SIDES="$SIDES nginx"; [ "$STALLED" = 0 ] && SIDES="$SIDES direct"
 
 NP=$(free_port)
 mkdir -p "$work/nginx"
@@ -52,7 +69,10 @@ cat > "$work/nginx.conf" <<CONF
 worker_processes $NGINX_WORKERS;
 pid $work/nginx.pid;
 error_log $work/nginx/error.log warn;
-events { worker_connections 1024; }
+# Room for 3,000 stalled clients plus the load and the upstream connections per worker (the
+# default 1024 counts both sides of every proxied request); each needs a descriptor.
+worker_rlimit_nofile 16384;
+events { worker_connections 8192; }
 http {
   $ACCESS_LOG
   client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx; uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
@@ -69,51 +89,67 @@ NGINX_WORKER_PIDS=$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')
 
 PATH_Q="v1/environments/$ENV/resources"
 threads=${PROXY_THREADS:-$(nproc)}
-echo "[bench] $N requests at concurrency $C, $ROUNDS rounds each, alternating; upstream pingone-sandbox"
+echo "[bench] $N requests at concurrency $C, $ROUNDS rounds each, alternating; upstream pingone-sandbox; stalled-body connections: $STALLED"
 echo "[bench] pingone-proxy: $threads thread(s); nginx: worker_processes $NGINX_WORKERS ($(echo $NGINX_WORKER_PIDS | wc -w) worker(s)); logs: $([ "${LOGS:-0}" = 1 ] && echo on || echo off)"
 # One warm-up run each (connections, pools).
-$BIN/examples/load "http://127.0.0.1:$PP/na/api/$PATH_Q" 2000 "$C" "$TOKEN" > /dev/null
-$BIN/examples/load "http://127.0.0.1:$NP/na/api/$PATH_Q" 2000 "$C" "$TOKEN" > /dev/null
+for side in $SIDES; do
+  case $side in proxy) port=$PP;; baseline) port=$BP;; nginx) port=$NP;; direct) continue;; esac
+  $BIN/examples/load "http://127.0.0.1:$port/na/api/$PATH_Q" 2000 "$C" "$TOKEN" > /dev/null
+done
 for r in $(seq "$ROUNDS"); do
-  for side in proxy nginx direct; do
-    case $side in
-      proxy) url="http://127.0.0.1:$PP/na/api/$PATH_Q"; watch=($PROXY_PID);;
-      nginx) url="http://127.0.0.1:$NP/na/api/$PATH_Q"; watch=($NGINX_WORKER_PIDS);;
-      direct) url="$SB/$PATH_Q"; watch=($SANDBOX_PID);;
-    esac
-    before=$(cpu_ticks "${watch[@]}")
-    out=$($BIN/examples/load "$url" "$N" "$C" "$TOKEN")
-    after=$(cpu_ticks "${watch[@]}")
-    echo "$side round $r $out $((after - before))"
+  for k in $STALLED; do
+    for side in $SIDES; do
+      case $side in
+        proxy) url="http://127.0.0.1:$PP/na/api/$PATH_Q"; watch=($PROXY_PID);;
+        baseline) url="http://127.0.0.1:$BP/na/api/$PATH_Q"; watch=($BASELINE_PID);;
+        nginx) url="http://127.0.0.1:$NP/na/api/$PATH_Q"; watch=($NGINX_WORKER_PIDS);;
+        direct) url="$SB/$PATH_Q"; watch=($SANDBOX_PID);;
+      esac
+      before=$(cpu_ticks "${watch[@]}")
+      out=$($BIN/examples/load "$url" "$N" "$C" "$TOKEN" --stalled "$k")
+      after=$(cpu_ticks "${watch[@]}")
+      echo "$side $k round $r $out $((after - before))"
+    done
   done
 done | tee "$work/results.txt"
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$PROXY_PID/status)
 python3 - "$work/results.txt" "$RSS_KB" "$N" "$(getconf CLK_TCK)" <<'PY'
 import json, statistics, sys
-rows = {"proxy": [], "nginx": [], "direct": []}
+rows = {}
 for line in open(sys.argv[1]):
-    name, _, _, rest = line.split(" ", 3)
+    name, k, _, _, rest = line.split(" ", 4)
     js, ticks = rest.rsplit(" ", 1)
     r = json.loads(js)
     r["cpu_us"] = int(ticks) / int(sys.argv[4]) * 1e6 / int(sys.argv[3])
-    rows[name].append(r)
-med = lambda name, k: statistics.median(r[k] for r in rows[name])
-fails = {n: sum(r["failed"] for r in rows[n]) for n in rows}
+    rows.setdefault((name, int(k)), []).append(r)
+med = lambda key, f: statistics.median(r[f] for r in rows[key])
+sides = list(dict.fromkeys(n for n, _ in rows))
+levels = sorted({k for _, k in rows})
 print()
-print(f"{'':8}{'req/s (median)':>16}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>12}{'failed':>8}")
-for n in ("proxy", "nginx", "direct"):
-    print(f"{n:8}{med(n,'rps'):>16.0f}{med(n,'p50_ms'):>10.2f}{med(n,'p99_ms'):>10.2f}{med(n,'cpu_us'):>12.1f}{fails[n]:>8}")
-print("(direct: the load generator straight to pingone-sandbox, the ceiling of this machine; CPU us/req is the proxy's,")
-print(" nginx's workers' or the sandbox's own CPU time per request)")
-print(f"ratio proxy/nginx: req/s {med('proxy','rps')/med('nginx','rps'):.2f}x, p99 {med('proxy','p99_ms')/med('nginx','p99_ms'):.2f}x, "
-      f"CPU per request {med('proxy','cpu_us')/med('nginx','cpu_us'):.2f}x")
-# Each proxy round runs right before its nginx round, under the same background load: the median
-# of the per-round ratios is steadier than the ratio of the medians on a shared machine.
-pairs = list(zip(rows["proxy"], rows["nginx"]))
-r_rps = statistics.median(p["rps"] / n["rps"] for p, n in pairs)
-r_p99 = statistics.median(p["p99_ms"] / n["p99_ms"] for p, n in pairs)
-wins = sum(1 for p, n in pairs if p["rps"] >= n["rps"])
-print(f"median of per-round ratios: req/s {r_rps:.2f}x, p99 {r_p99:.2f}x; rounds where the proxy's req/s >= nginx's: {wins} of {len(pairs)}")
+print(f"{'':9}{'stalled':>8}{'req/s (median)':>16}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>12}{'failed':>8}{'vs unloaded':>13}")
+for k in levels:
+    for n in sides:
+        if (n, k) not in rows:
+            continue
+        fails = sum(r["failed"] for r in rows[(n, k)])
+        keep = f"{med((n, k), 'rps') / med((n, 0), 'rps'):.2f}x" if (n, 0) in rows else ""
+        print(f"{n:9}{k:>8}{med((n, k),'rps'):>16.0f}{med((n, k),'p50_ms'):>10.2f}{med((n, k),'p99_ms'):>10.2f}{med((n, k),'cpu_us'):>12.1f}{fails:>8}{keep:>13}")
+if ("direct", 0) in rows:
+    print("(direct: the load generator straight to pingone-sandbox, the ceiling of this machine)")
+print("(CPU us/req: the proxy's, nginx's workers' or the sandbox's own CPU time per ordinary request, attack included;")
+print(" vs unloaded: req/s against the same side with no stalled connection)")
+for k in levels:
+    if k:
+        ended = {n: statistics.median(r.get("stalled_ended_by_server", 0) for r in rows[(n, k)]) for n in sides if (n, k) in rows}
+        print(f"stalled {k}: stalled requests the server ended (and the attacker replaced) per round, median: " + ", ".join(f"{n} {v:.0f}" for n, v in ended.items()))
+    # Each proxy round runs right before its nginx round, under the same background load: the
+    # median of the per-round ratios is steadier than the ratio of the medians on a shared machine.
+    for n in [s for s in sides if s in ("proxy", "baseline")]:
+        pairs = list(zip(rows[(n, k)], rows[("nginx", k)]))
+        r_rps = statistics.median(p["rps"] / q["rps"] for p, q in pairs)
+        r_p99 = statistics.median(p["p99_ms"] / q["p99_ms"] for p, q in pairs)
+        wins = sum(1 for p, q in pairs if p["rps"] >= q["rps"])
+        print(f"stalled {k}, {n}/nginx: median of per-round ratios req/s {r_rps:.2f}x, p99 {r_p99:.2f}x; rounds where {n}'s req/s >= nginx's: {wins} of {len(pairs)}")
 print(f"pingone-proxy peak RSS: {int(sys.argv[2])/1024:.1f} MiB")
-sys.exit(1 if fails["proxy"] or fails["nginx"] else 0)
+sys.exit(1 if any(r["failed"] for key in rows for r in rows[key] if key[0] != "direct") else 0)
 PY

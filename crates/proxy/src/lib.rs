@@ -13,14 +13,16 @@
 //!   environment ([`worker::OPERATIONS`]) and refuses the page's `client_credentials` grants. The
 //!   page never sees the worker secret or token. `GET /_proxy/info` tells the page which mode.
 
+mod body;
 mod cors;
 pub mod headers;
 mod limits;
 pub mod route;
+pub mod server;
 mod token;
 pub mod worker;
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::uri::{Authority, PathAndQuery, Scheme};
@@ -33,6 +35,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use body::{read_body, BodyError, BodyLimits};
 use limits::{Logger, RateLimiter};
 use pingone::Region;
 use route::{parse_target, route_template, HostKind, Refusal, Target};
@@ -63,6 +66,11 @@ pub struct ProxyConfig {
     /// Hosts (`Host` header values) this proxy answers to, against DNS rebinding.
     pub allowed_hosts: Vec<String>,
     pub max_body_bytes: usize,
+    /// A request body must be in whole within this long after its head.
+    pub body_timeout: Duration,
+    /// After a short grace, a request body must arrive at at least this many bytes per second
+    /// (0: no pace rule). See [`body::BODY_RATE_GRACE`].
+    pub body_min_rate: u32,
     pub max_response_bytes: usize,
     pub upstream_timeout: Duration,
     pub max_concurrency: usize,
@@ -84,6 +92,8 @@ impl ProxyConfig {
             upstreams,
             allowed_hosts: Vec::new(),
             max_body_bytes: 256 * 1024,
+            body_timeout: Duration::from_secs(10),
+            body_min_rate: 1024,
             max_response_bytes: 4 * 1024 * 1024,
             upstream_timeout: Duration::from_secs(20),
             max_concurrency: 256,
@@ -326,6 +336,14 @@ fn denied(d: Denied) -> Response {
     json_error(403, d.code(), &d.to_string(), None)
 }
 
+/// A body that could not be read whole: the connection is closed after the answer, since what
+/// follows on it can no longer be trusted to start at a request boundary.
+fn body_refused(e: &BodyError) -> Response {
+    let mut r = json_error(e.status(), e.code(), &e.to_string(), None);
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 fn retry_later(status: u16, code: &str, message: &str) -> Response {
     let mut r = json_error(status, code, message, None);
     r.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
@@ -424,12 +442,6 @@ async fn forward(state: &AppState, parts: &Parts, body: Body, target: &Target) -
     if !state.host_allowed(&parts.headers) {
         return json_error(421, "MISDIRECTED_REQUEST", "this proxy does not answer for that Host", None);
     }
-    if !state.limiter.allow() {
-        return retry_later(429, "RATE_LIMITED", "too many requests through the proxy; retry shortly");
-    }
-    let Ok(_permit) = state.permits.try_acquire() else {
-        return retry_later(503, "PROXY_BUSY", "the proxy is at its concurrency limit; retry shortly");
-    };
 
     // Worker mode: what the page may ask of the worker's credentials.
     let worker = state.config.worker.as_ref();
@@ -455,12 +467,24 @@ async fn forward(state: &AppState, parts: &Parts, body: Body, target: &Target) -
         }
     }
 
-    let mut body = match to_bytes(body, state.config.max_body_bytes).await {
+    let limits = BodyLimits {
+        max_bytes: state.config.max_body_bytes,
+        timeout: state.config.body_timeout,
+        min_rate: state.config.body_min_rate,
+        rate_grace: body::BODY_RATE_GRACE,
+    };
+    let mut body = match read_body(&parts.headers, body, &limits).await {
         Ok(b) => b,
-        Err(_) => {
-            let msg = format!("request bodies are limited to {} bytes", state.config.max_body_bytes);
-            return json_error(413, "PAYLOAD_TOO_LARGE", &msg, None);
-        }
+        Err(e) => return body_refused(&e),
+    };
+    // The rate and the slots bound upstream work, so a request takes them only now that its
+    // body is in: a client still sending (or stalling) costs a connection and its buffers,
+    // never another client's turn.
+    if !state.limiter.allow() {
+        return retry_later(429, "RATE_LIMITED", "too many requests through the proxy; retry shortly");
+    }
+    let Ok(_permit) = state.permits.try_acquire() else {
+        return retry_later(503, "PROXY_BUSY", "the proxy is at its concurrency limit; retry shortly");
     };
     if worker.is_some() {
         if target.host == HostKind::Auth && worker::is_token_endpoint(&target.path) {

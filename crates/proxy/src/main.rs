@@ -6,10 +6,8 @@
 //! `PINGONE_WORKER_ENVIRONMENT_ID` and `PINGONE_REGION` (else the single `--region`).
 
 use clap::Parser;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use pingone::Region;
+use proxy::server::{connection_ceiling, raise_open_file_limit, ServerOptions};
 use proxy::worker::WorkerConfig;
 use proxy::{Proxy, ProxyConfig, Upstreams};
 use std::net::SocketAddr;
@@ -19,9 +17,6 @@ use std::time::Duration;
 /// mimalloc rather than glibc's malloc: a proxy allocates and frees many small buffers per
 /// request; with glibc about a sixth of the proxy's CPU time went to malloc/free (chunk
 /// consolidation), see docs/BENCHMARKS.md.
-/// How long a client may take to send a request's head.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -52,15 +47,33 @@ struct Args {
     /// Also serve the built app from this folder.
     #[arg(long)]
     serve: Option<std::path::PathBuf>,
-    /// Request body limit in bytes.
+    /// Request body limit in bytes; a larger declared Content-Length is answered 413 before any
+    /// of the body is read.
     #[arg(long, default_value_t = 256 * 1024)]
     max_body: usize,
+    /// A request body must be in whole within this many milliseconds after its head, else 408
+    /// and the connection is closed.
+    #[arg(long, default_value_t = 10_000)]
+    body_timeout_ms: u64,
+    /// After its first 2 seconds, a request body must arrive at at least this many bytes per
+    /// second on average, else 408 and the connection is closed; 0 turns the rule off.
+    #[arg(long, default_value_t = 1024)]
+    body_min_rate: u32,
     /// Upstream time limit in milliseconds.
     #[arg(long, default_value_t = 20_000)]
     upstream_timeout_ms: u64,
-    /// Requests in flight at once; more are answered 503.
+    /// Requests with their body in that may be forwarded at once (upstream work); more are
+    /// answered 503. Requests still sending their body do not count.
     #[arg(long, default_value_t = 256)]
     max_concurrency: usize,
+    /// Client connections open at once (idle, sending, or waiting for an answer); more wait in
+    /// the listen backlog. Lowered at start-up if the open-file limit cannot hold them.
+    #[arg(long, default_value_t = 8192)]
+    max_connections: usize,
+    /// On SIGTERM or SIGINT: stop accepting, give requests in flight this many milliseconds to
+    /// finish, then exit 0.
+    #[arg(long, default_value_t = 20_000)]
+    shutdown_grace_ms: u64,
     /// Requests per second (burst twice that); 0 turns the limit off.
     #[arg(long, default_value_t = 100)]
     rate_limit: u32,
@@ -147,6 +160,8 @@ fn run(args: Args) -> Result<(), String> {
     config.regions = regions;
     config.serve_dir = args.serve;
     config.max_body_bytes = args.max_body;
+    config.body_timeout = Duration::from_millis(args.body_timeout_ms);
+    config.body_min_rate = args.body_min_rate;
     config.upstream_timeout = Duration::from_millis(args.upstream_timeout_ms);
     config.max_concurrency = args.max_concurrency;
     config.rate_limit_per_sec = args.rate_limit;
@@ -176,79 +191,40 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(info) = sandbox_info {
         ready["sandbox"] = info;
     }
-    println!("{ready}");
-    serve_threads(listener, &proxy, args.threads)
+    let options = ServerOptions {
+        threads: args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        max_connections: max_connections(args.max_connections, args.max_concurrency),
+        shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+        housekeeping: return_freed_memory,
+    };
+    proxy::server::serve(listener, &proxy, &options, || println!("{ready}")).map_err(|e| e.to_string())
 }
 
-/// Serves on `threads` threads (default: one per core), each running its own single-threaded
-/// tokio runtime with its own router (and upstream connection pool) and accepting from the same
-/// listening socket: a request is handled start to end on one thread, with no work stealing
-/// and no cross-thread wake-ups, like nginx's worker processes. Limits, log and worker token
-/// are shared. Ctrl-C stops accepting and lets requests in flight finish.
-fn serve_threads(listener: std::net::TcpListener, proxy: &Proxy, threads: Option<usize>) -> Result<(), String> {
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut handles = Vec::new();
-    for i in 1..threads {
-        let listener = listener.try_clone().map_err(|e| e.to_string())?;
-        let (router, stop) = (proxy.router(), stop_rx.clone());
-        let handle = std::thread::Builder::new()
-            .name(format!("proxy-{i}"))
-            .spawn(move || serve_one(listener, router, stop, false))
-            .map_err(|e| e.to_string())?;
-        handles.push(handle);
-    }
-    let result = serve_one(listener, proxy.router(), stop_rx, true);
-    let _ = stop_tx.send(true);
-    for h in handles {
-        let _ = h.join();
-    }
-    result
+/// mimalloc keeps the pages a thread freed and hands them back to the OS only on some of its
+/// own paths, which a steady or idle proxy may not take for a long time: without this, the
+/// memory of hundreds of connections closed at once (a stalled-body attack that ended) stayed
+/// resident. Once a second per thread a forced collection frees that thread's empty pages and
+/// returns them (cheap next to a second of serving; see docs/BENCHMARKS.md).
+fn return_freed_memory() {
+    // SAFETY: `mi_collect` takes no pointers and may be called from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
-fn serve_one(listener: std::net::TcpListener, router: axum::Router, mut stop: tokio::sync::watch::Receiver<bool>, watch_signal: bool) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
-        let shutdown = async move {
-            if watch_signal {
-                let _ = tokio::signal::ctrl_c().await;
-            } else {
-                let _ = stop.wait_for(|stopped| *stopped).await;
+/// Raises the open-file limit and says what it got; lowers the connection ceiling when even
+/// that limit cannot hold it.
+fn max_connections(requested: usize, max_concurrency: usize) -> usize {
+    match raise_open_file_limit() {
+        Ok((before, now)) => {
+            let ceiling = connection_ceiling(requested, now, max_concurrency);
+            eprintln!("pingone-proxy: open-file limit {now} (was {before}); up to {ceiling} client connections");
+            if ceiling < requested {
+                eprintln!("pingone-proxy: warning: --max-connections {requested} lowered to {ceiling} to fit the open-file limit");
             }
-        };
-        accept_loop(listener, router, shutdown).await;
-        Ok(())
-    })
-}
-
-/// HTTP/1.1 connections (the proxy speaks nothing else to the page) with keep-alive,
-/// `TCP_NODELAY` as nginx sets on keep-alive connections, and a limit on how long a client may
-/// take to send a request head (against slow-header clients holding connections open).
-async fn accept_loop(listener: tokio::net::TcpListener, router: axum::Router, shutdown: impl std::future::Future<Output = ()>) {
-    let service = TowerToHyperService::new(router);
-    let graceful = GracefulShutdown::new();
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service.clone()));
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
-            }
-            _ = &mut shutdown => break,
+            ceiling
+        }
+        Err(e) => {
+            eprintln!("pingone-proxy: warning: cannot read or raise the open-file limit ({e}); up to {requested} client connections");
+            requested
         }
     }
-    drop(listener);
-    // Requests in flight get the upstream time limit to finish.
-    let _ = tokio::time::timeout(Duration::from_secs(20), graceful.shutdown()).await;
 }

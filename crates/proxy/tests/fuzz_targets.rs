@@ -8,9 +8,11 @@ use pingone::region::Region;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proxy::route::{parse_target, HostKind};
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+use common::ProxyProcess;
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 /// Pieces that make targets interesting: separators, dot-segments and their encodings, userinfo,
@@ -71,30 +73,8 @@ proptest! {
 }
 
 /// The proxy binary with its in-process sandbox, on a free loopback port.
-struct Running {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pingone-proxy"))
-        .args(["--listen", "127.0.0.1:0", "--sandbox", "--allow-origin", "http://127.0.0.1:9", "--quiet", "--threads", "1", "--rate-limit", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("pingone-proxy starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the ready line");
-    let ready: serde_json::Value = serde_json::from_str(&line).expect("a JSON ready line");
-    let addr = ready["proxy_url"].as_str().expect("proxy_url").trim_start_matches("http://").to_string();
-    Running { child, addr }
+fn start() -> ProxyProcess {
+    ProxyProcess::start(&["--sandbox", "--allow-origin", "http://127.0.0.1:9", "--threads", "1", "--rate-limit", "0"], Stdio::null())
 }
 
 /// Sends raw bytes, returns the status line (empty when the proxy closed without answering).
