@@ -1,4 +1,4 @@
-//! CORS exactly as SECURITY.md (proxy, rule 3) asks: the `Origin` must equal one of the
+//! CORS exactly as docs/security.md, P3 asks: the `Origin` must equal one of the
 //! configured origins byte for byte; only that origin is echoed, with credentials and
 //! `Vary: Origin`; a preflight answers a fixed set of methods and headers, never the requested
 //! ones; an origin that is not allowed gets no CORS header at all.

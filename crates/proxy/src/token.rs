@@ -1,5 +1,5 @@
 //! The worker token in worker mode: fetched by the proxy (client_credentials, client_secret_basic
-//! at `{auth}/{workerEnv}/as/token`, contract call 0), cached, refreshed before it expires and,
+//! at `{auth}/{workerEnv}/as/token`, docs/pingone.md, call 0), cached, refreshed before it expires and,
 //! once, after a 401 from the management API. One fetch at a time; a failed fetch is not retried
 //! for [`FAILURE_BACKOFF`] (every caller gets the same error), so a page cannot make the proxy
 //! hammer PingOne's token endpoint. Neither the token nor the secret is ever logged.
@@ -194,7 +194,7 @@ async fn fetch(state: &AppState, worker: &WorkerConfig, generation: u64) -> Resu
 }
 
 /// Reads the environment's type with a fresh worker token (`GET /v1/environments/{envID}`,
-/// SECURITY.md client 7): a PRODUCTION environment, or one whose type the worker may not read,
+/// docs/security.md, C7): a PRODUCTION environment, or one whose type the worker may not read,
 /// is refused unless the proxy runs with `--allow-production`.
 async fn check_environment(state: &AppState, worker: &WorkerConfig, token: &Token) -> Result<(), TokenError> {
     let path = format!("/v1/environments/{}", worker.environment_id);

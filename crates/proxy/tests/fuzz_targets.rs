@@ -1,4 +1,4 @@
-//! SECURITY.md, proxy 8: fuzzed request targets never crash the proxy, and whatever it accepts is
+//! docs/security.md, P8: fuzzed request targets never crash the proxy, and whatever it accepts is
 //! a clean upstream path. Two layers: the target parser under proptest (thousands of generated
 //! targets, each checked against the rules it must hold), then the real `pingone-proxy` binary
 //! (`--sandbox`) fed raw HTTP/1.1 request lines over TCP, still answering afterwards.

@@ -108,11 +108,18 @@ async fn stalled_bodies_hold_no_upstream_slot_and_their_memory_is_given_back() {
     for _ in 0..20 {
         assert_eq!(ordinary_get(&client, &proxy.addr).await.0, 200, "warm-up");
     }
-    // (The last warm-up connection may still be closing: one descriptor either way.)
+    // The last few warm-up connections may still be closing when the baseline is read (on a
+    // loaded machine, seen: two), so the count allows a few descriptors either way; that every
+    // one of the 300 stays attached is checked from the client side below (`still_waiting`).
+    const CLOSING_SLACK: usize = 5;
     let (baseline_rss, baseline_fds) = (proxy.rss_kib(), proxy.open_fds());
 
     let stalled = stall_bodies(&proxy.addr, 300).await;
-    assert!(wait_for(Duration::from_secs(10), || proxy.open_fds() + 1 >= baseline_fds + 300).await, "the proxy holds the 300 connections: {baseline_fds} -> {}", proxy.open_fds());
+    assert!(
+        wait_for(Duration::from_secs(10), || proxy.open_fds() + CLOSING_SLACK >= baseline_fds + 300).await,
+        "the proxy holds the 300 connections: {baseline_fds} -> {}",
+        proxy.open_fds()
+    );
     let loaded_rss = proxy.rss_kib();
     for i in 0..20 {
         let (status, took) = ordinary_get(&client, &proxy.addr).await;
