@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Installs when missing: nginx (Debian nginx-light, with apt-get)
 # Load test of pingone-proxy against nginx (Debian) as a plain reverse proxy, same upstream
 # (pingone-sandbox), same run: REQUESTS requests at CONCURRENCY, GET .../resources with a worker
 # token, ROUNDS rounds alternating proxy / nginx / sandbox direct. Prints requests/s, p50, p99 and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Installs when missing: twiggy (cargo install twiggy 0.8.0)
 # Where the app module's bytes go: twiggy (installed from crates.io into ~/.cargo/bin when missing)
 # on the release module as cargo linked it, before wasm-bindgen and wasm-opt, so function names are
 # kept. Items are grouped by the first matching rule below (crate or module path in the symbol

@@ -4,6 +4,9 @@
 # downloaded JS/CSS file names, followed transitively).
 #   bench/size.sh             build, then measure
 #   SIZE_NO_BUILD=1 bench/size.sh   measure the existing dist/
+# Budgets (docs/BENCHMARKS.md): the page download at most PAGE_BUDGET bytes gzip (250,000), and
+# the script-include embed at most 10% over the app's page and chunks. Over either, it says so
+# last and exits 1.
 # The app's module is split (src/lazy.rs, scripts/wasm-split.sh): its loader `<module>.split.js` is
 # imported with the page's module and names the chunks, which are fetched on first use (a run, the
 # first call's inspector, the flow and token panels), so they are counted apart, like the sandbox.
@@ -68,7 +71,10 @@ printf '%-48s %10d %10d\n' "all of dist/" "$total_raw" "$total_gz"
 printf '%-48s %10d %10d\n' "page download (files marked loaded)" "$page_raw" "$page_gz"
 printf '%-48s %10d %10d\n' "app chunks, fetched on first use" "$ch_raw" "$ch_gz"
 printf '%-48s %10d %10d\n' "sandbox worker, fetched on the first run" "$fr_raw" "$fr_gz"
-echo "page download: $page_gz bytes gzip -9 ($page_raw raw)"
+PAGE_BUDGET="${PAGE_BUDGET:-250000}"
+over_budget=()
+echo "page download: $page_gz bytes gzip -9 ($page_raw raw); budget $PAGE_BUDGET"
+[ "$page_gz" -le "$PAGE_BUDGET" ] || over_budget+=("page download $page_gz B gzip > budget $PAGE_BUDGET B")
 echo "app chunks on first use: $ch_gz bytes gzip -9 ($ch_raw raw); sandbox on first run: $fr_gz bytes gzip -9 ($fr_raw raw)"
 echo "page + chunks + sandbox (a first Run all): $((page_gz + ch_gz + fr_gz)) bytes gzip -9"
 
@@ -91,4 +97,12 @@ if [ -f dist/embed/embed.js ] && [ -f dist/workbench-embed_bg.wasm ]; then
   delta=$((embed_gz - app_gz))
   echo "script-include embed: $embed_gz bytes gzip -9; $delta over the app's page and chunks, $app_gz ($(python3 -c "print(f'{100*$delta/$app_gz:+.1f}')")%; budget +10%); the app's page carries no embed code"
   echo "  (the embed is not split: over the app's page alone, without its chunks, it is $((embed_gz - page_gz)) more)"
+  [ $((delta * 10)) -le "$app_gz" ] || over_budget+=("script-include embed $embed_gz B gzip > app page + chunks $app_gz B + 10%")
 fi
+
+if [ ${#over_budget[@]} -gt 0 ]; then
+  printf '[size] OVER BUDGET: %s\n' "${over_budget[@]}" >&2
+  exit 1
+fi
+echo "[size] within budget"
+

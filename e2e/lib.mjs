@@ -3,13 +3,26 @@
 //    not from a package.json here.
 //  - The app is served by scripts/test.sh; its address arrives in E2E_BASE_URL.
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const toolsDir = process.env.TOOLS_DIR ?? join(homedir(), '.cache', 'pingone-workbench');
 const require = createRequire(join(toolsDir, 'package.json'));
 export const { chromium } = require('playwright-core');
+
+/**
+ * Where a test saves a screenshot named `name`: `E2E_SHOTS_DIR` when set (`./run docs-shots` sets
+ * it to docs/, the pictures the README shows), else target/e2e-shots/, which git ignores, so a
+ * test run never modifies a tracked file.
+ */
+export function shotPath(name) {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const dir = process.env.E2E_SHOTS_DIR ?? join(repo, 'target', 'e2e-shots');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
 
 /** Base URL of the served release build, with a trailing slash. */
 export function baseUrl() {

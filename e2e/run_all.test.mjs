@@ -1,14 +1,10 @@
 // A person opens the page, clicks "Run all", and sees the decoded ID token: all 21 calls run
 // against the in-page sandbox, unattended. Also: nothing secret is left in web storage, the page
-// works at 360 px, and a reload in the middle of a run keeps it. Saves docs/run-all.png.
+// works at 360 px, and a reload in the middle of a run keeps it. Saves run-all.png (lib.mjs shotPath).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { baseUrl, launch, newPage } from './lib.mjs';
+import { baseUrl, launch, newPage, shotPath } from './lib.mjs';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 let session;
 
 before(async () => {
@@ -50,12 +46,11 @@ test('Run all completes the 21 steps in sandbox mode and shows the decoded token
   assert.equal(await page.locator('#inspector .exchanges li').count(), 22);
   assert.deepEqual(page.errors, []);
 
-  mkdirSync(join(repo, 'docs'), { recursive: true });
   await page.locator('#token-id').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   // Step cards out of view skip layout (content-visibility): the frame after a jump lays out
   // the ones that came into view; shoot after it.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  await page.screenshot({ path: join(repo, 'docs', 'run-all.png') });
+  await page.screenshot({ path: shotPath('run-all.png') });
 
   // Security: no secret-shaped value was written to web storage.
   const stored = await page.evaluate(() => JSON.stringify({ s: { ...sessionStorage }, l: { ...localStorage } }));

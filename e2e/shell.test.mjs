@@ -1,12 +1,8 @@
-// The app shell loads from the release build: title, heading, no errors. Saves docs/screenshot.png.
+// The app shell loads from the release build: title, heading, no errors. Saves screenshot.png (lib.mjs shotPath).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { baseUrl, launch, newPage } from './lib.mjs';
+import { baseUrl, launch, newPage, shotPath } from './lib.mjs';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 let session;
 
 before(async () => {
@@ -33,8 +29,7 @@ test('the page loads the app: title, heading, main, no errors', async () => {
   assert.ok(fetched.some((p) => /\/workbench-[0-9a-f]+_bg\.wasm$/.test(p)), fetched.join('\n'));
   assert.ok(!fetched.some((p) => p.includes('workbench-embed') || p.includes('/embed/')), fetched.join('\n'));
 
-  mkdirSync(join(repo, 'docs'), { recursive: true });
-  await page.screenshot({ path: join(repo, 'docs', 'screenshot.png') });
+  await page.screenshot({ path: shotPath('screenshot.png') });
   await page.close();
 });
 

@@ -12,6 +12,16 @@ names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   for f in bench/*.sh; do names+=("$(basename "$f" .sh)"); done
 fi
+# A benchmark that installs a tool when it is missing declares it in a header line
+# `# Installs when missing: COMMAND (how)`; say so before anything runs, not minutes later.
+for n in "${names[@]}"; do
+  [ -f "bench/$n.sh" ] || continue
+  while read -r tool how; do
+    if ! command -v "$tool" >/dev/null && [ ! -x "/usr/sbin/$tool" ]; then
+      echo "[bench] note: bench/$n.sh needs $tool, which is not installed: it will install it $how when it starts (name the other benchmarks to skip it)"
+    fi
+  done < <(sed -n 's/^# Installs when missing: \([^ ]*\) \(.*\)$/\1 \2/p' "bench/$n.sh")
+done
 failed=0
 for n in "${names[@]}"; do
   if [ ! -f "bench/$n.sh" ]; then

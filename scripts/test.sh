@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test suite, carries on past failures, then prints a summary. Exit status 1 if any
-# suite failed. The last line of output is always `N passed, M failed` (counting suites).
+# suite failed. The last line of output is always `N passed, M failed[, K skipped]`, counting
+# tests: every cargo test (native and wasm) and every Playwright test, with a line per suite
+# above it. A suite that fails outside any test (a build error, a server that did not start)
+# counts as one failed test, so the line can never read as green when a suite is red.
 #   scripts/test.sh [native|wasm|e2e ...]      (default: all three, in that order)
+# Each suite's output is also kept in target/test-logs/<suite>.log.
 #
 #   native  cargo test for the native crates (pingone, sandbox, proxy); the app is not built natively
 #   wasm    cargo test --target wasm32-unknown-unknown for the app (in headless Chromium through
@@ -116,7 +120,7 @@ suite_e2e() {
   echo "[test] e2e: pingone-proxy --sandbox --serve dist at http://127.0.0.1:$live_port"
   E2E_BASE_URL="$url" E2E_DIST="$ROOT/dist" E2E_SUBPATH_DIST="$subpath" \
     E2E_LIVE_URL="http://127.0.0.1:$live_port" E2E_LIVE_TENANT="$live_tenant" \
-    node --test --test-reporter=spec --test-concurrency=1 --test-timeout=120000 e2e/
+    node --test --test-reporter=spec --test-concurrency=1 --test-timeout=120000 ${E2E_FILES:-e2e/}
   rc=$?
   kill "$server" "$live_pid" 2>/dev/null
   wait "$server" 2>/dev/null
@@ -126,33 +130,67 @@ suite_e2e() {
   return $rc
 }
 
+# Counts in a suite's log: cargo's and wasm-bindgen-test's `test result: ... N passed; M failed;
+# K ignored` lines (one per test binary) and node's closing `ℹ pass N` / `ℹ fail M` /
+# `ℹ skipped K` / `ℹ todo K`. Prints "passed failed skipped".
+count_tests() {
+  awk '
+    /^test result: / {
+      for (i = 1; i <= NF; i++) {
+        if ($(i+1) ~ /^passed;?$/) p += $i
+        if ($(i+1) ~ /^failed;?$/) f += $i
+        if ($(i+1) ~ /^ignored;?$/) k += $i
+      }
+    }
+    /^ℹ pass [0-9]+$/ { p += $3 }
+    /^ℹ (fail|cancelled) [0-9]+$/ { f += $3 }
+    /^ℹ (skipped|todo) [0-9]+$/ { k += $3 }
+    END { printf "%d %d %d\n", p, f, k }
+  ' "$1"
+}
+
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(native wasm e2e)
-passed=0
-failed=0
+logs="$ROOT/target/test-logs"
+mkdir -p "$logs"
+total_passed=0
+total_failed=0
+total_skipped=0
+suite_failed=0
 summary=()
 for s in "${suites[@]}"; do
   t0=$(date +%s)
+  log="$logs/$s.log"
   printf '\n[test] ===== suite %s =====\n' "$s"
   if ! declare -F "suite_$s" >/dev/null; then
     echo "[test] unknown suite '$s' (known: native wasm e2e)" >&2
+    : >"$log"
     rc=2
   else
-    "suite_$s"
-    rc=$?
+    "suite_$s" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
   fi
   dt=$(($(date +%s) - t0))
+  read -r p f k < <(count_tests "$log")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # failed outside any test
+  total_passed=$((total_passed + p))
+  total_failed=$((total_failed + f))
+  total_skipped=$((total_skipped + k))
   if [ "$rc" -eq 0 ]; then
-    passed=$((passed + 1))
-    summary+=("$(printf '%-7s passed  (%ss)' "$s" "$dt")")
+    verdict=passed
   else
-    failed=$((failed + 1))
-    summary+=("$(printf '%-7s FAILED  (%ss, exit %s)' "$s" "$dt" "$rc")")
+    verdict="FAILED (exit $rc)"
+    suite_failed=$((suite_failed + 1))
   fi
-  echo "[test] suite $s: $([ "$rc" -eq 0 ] && echo passed || echo FAILED) in ${dt}s"
+  summary+=("$(printf '%-7s %-16s %5d passed, %3d failed, %3d skipped  (%ss)' "$s" "$verdict" "$p" "$f" "$k" "$dt")")
+  echo "[test] suite $s: $verdict in ${dt}s ($p passed, $f failed, $k skipped)"
 done
 
 printf '\n[test] ===== summary =====\n'
 printf '[test] %s\n' "${summary[@]}"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+if [ "$total_skipped" -gt 0 ]; then
+  echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
+else
+  echo "$total_passed passed, $total_failed failed"
+fi
+[ "$suite_failed" -eq 0 ]
