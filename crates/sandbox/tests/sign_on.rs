@@ -921,3 +921,27 @@ fn authorize_by_post_form_and_the_otp_lifetime() {
     assert_eq!((r.status, detail_code(&r).as_str()), (400, "INVALID_OTP"));
     assert!(body(&r)["details"][0]["message"].as_str().unwrap().contains("expired"));
 }
+
+/// PingOne's samples send `Basic base64(client_id:client_secret)` with the raw secret; a secret
+/// form-encoded first (`~` as `%7E`, RFC 6749 §2.3.1) is a different secret and is refused.
+#[test]
+fn basic_client_authentication_takes_the_raw_secret_only() {
+    let seed = (0..64u64).find(|s| Client::new(*s).info.worker_client_secret.contains('~')).expect("a generated secret with `~`");
+    let mut c = Client::new(seed);
+    let (id, secret) = (c.info.worker_client_id.clone(), c.info.worker_client_secret.clone());
+    let token = |c: &mut Client, authorization: String| {
+        c.send(
+            HttpRequest::new(Method::Post, format!("{}/as/token", c.auth()))
+                .header("Authorization", authorization)
+                .form_body(&[("grant_type", "client_credentials")]),
+        )
+    };
+    let r = token(&mut c, basic(&id, &secret));
+    assert_eq!(r.status, 200, "the raw secret: {}", r.body);
+    let encoded = secret.replace('~', "%7E");
+    let r = token(&mut c, basic(&id, &encoded));
+    assert_eq!((r.status, body(&r)["error"].as_str()), (401, Some("invalid_client")), "a form-encoded secret: {}", r.body);
+    assert!(r.headers.get("www-authenticate").is_some());
+    // The client crate sends exactly the raw form.
+    assert_eq!(pingone::oauth::basic_auth(&id, &secret), basic(&id, &secret));
+}
