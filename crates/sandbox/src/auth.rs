@@ -482,7 +482,12 @@ impl Engine {
         if let Some(s) = &r.state {
             params.push(("state", s));
         }
-        match (r.mode, &r.redirect_uri) {
+        // pi.flow without a redirect_uri (it is optional there) redirects to the app's first one.
+        let target = r.redirect_uri.clone().or_else(|| self.store.application(&r.client_id).and_then(|a| a.redirect_uris.first().cloned()));
+        match (r.mode, &target) {
+            (ResponseMode::PiFlow, Some(uri)) if self.resume == crate::ResumeAnswer::Redirect => {
+                Ok(authorization_response(uri, ResponseMode::Query, &params))
+            }
             (ResponseMode::PiFlow, _) | (_, None) => {
                 let mut authorize_response = json!({ "code": value });
                 put_opt(&mut authorize_response, "state", r.state.clone().map(Value::String));

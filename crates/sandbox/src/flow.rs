@@ -249,6 +249,9 @@ impl Engine {
         if !bound && !session {
             return Err(flow_access_denied());
         }
+        if self.flow_auth == crate::FlowAuth::WorkerTokenAndCookies {
+            self.authenticate_worker(req, now)?;
+        }
         self.store.flows[idx].last_activity = now;
         Ok(idx)
     }

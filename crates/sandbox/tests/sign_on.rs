@@ -46,7 +46,8 @@ fn verify_with_jwks(c: &mut Client, jwt: &str) -> Value {
 
 #[test]
 fn pi_flow_happy_path_end_to_end() {
-    let mut c = Client::new(21);
+    // Resume answered as JSON (the setting); the default 302 is `pi_flow_resume_redirects_with_the_code`.
+    let mut c = Client::with_config(SandboxConfig { seed: 21, resume: ResumeAnswer::Json, ..SandboxConfig::default() });
     let s = c.provision(&["EMAIL"], Client::default_mfa_action());
     let p = pkce(1);
 
@@ -111,7 +112,7 @@ fn pi_flow_happy_path_end_to_end() {
     assert_eq!(link_names(&flow), ["self"]);
     assert!(flow.get("authorizeResponse").is_none());
 
-    // 18: resume gives the code (pi.flow: JSON).
+    // 18: resume gives the code (pi.flow, the JSON setting).
     let r = c.resume(&flow_id);
     assert_eq!(r.status, 200, "{}", r.body);
     let resumed = body(&r);
@@ -288,7 +289,7 @@ fn authorize_rejects_bad_clients_and_redirect_uris_as_json() {
     c.login(&flow_id, &s.username, PASSWORD);
     let otp = c.newest_otp();
     c.flow_post(&flow_id, "otp.check", json!({ "otp": otp }));
-    let code = body(&c.resume(&flow_id))["authorizeResponse"]["code"].as_str().unwrap().to_string();
+    let code = resumed_code(&c.resume(&flow_id));
     let r = c.send(c.token_request(&s, &[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", &p.verifier)]));
     assert_eq!(r.status, 200, "{}", r.body);
     // A duplicated parameter.
@@ -379,7 +380,7 @@ fn flow_calls_need_the_flow_cookie_or_the_session() {
     let r = c.send_bare(HttpRequest::new(Method::Get, format!("{}/as/resume?flowId={flow_id}", c.auth())));
     assert_eq!(r.status, 401, "resume needs the cookies too");
     let r = c.send_bare(HttpRequest::new(Method::Get, format!("{}/as/resume?flowId={flow_id}", c.auth())).header("Cookie", st));
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 302, "the ST cookie alone resumes");
     // Unknown flows.
     let r = c.flow_get("00000000-0000-4000-8000-000000000000");
     assert_eq!((r.status, body(&r)["code"].as_str()), (404, Some("NOT_FOUND")));
@@ -571,7 +572,7 @@ fn policies_without_mfa_or_devices() {
     let p = pkce(12);
     let flow_id = body(&c.authorize(&Client::authorize_params(&s.app_id, &p, Some("pi.flow"))))["id"].as_str().unwrap().to_string();
     assert_eq!(body(&c.login(&flow_id, &s.username, PASSWORD))["status"], "COMPLETED");
-    let code = body(&c.resume(&flow_id))["authorizeResponse"]["code"].as_str().unwrap().to_string();
+    let code = resumed_code(&c.resume(&flow_id));
     let r = c.send(c.token_request(
         &s,
         &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT_URI), ("code_verifier", &p.verifier)],
@@ -792,7 +793,7 @@ fn other_client_authentication_methods_and_refresh_tokens() {
         c.login(&flow_id, &s.username, PASSWORD);
         let otp = c.newest_otp();
         c.flow_post(&flow_id, "otp.check", json!({ "otp": otp }));
-        let code = body(&c.resume(&flow_id))["authorizeResponse"]["code"].as_str().unwrap().to_string();
+        let code = resumed_code(&c.resume(&flow_id));
         let url = format!("{}/as/token", c.auth());
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -944,4 +945,49 @@ fn basic_client_authentication_takes_the_raw_secret_only() {
     assert!(r.headers.get("www-authenticate").is_some());
     // The client crate sends exactly the raw form.
     assert_eq!(pingone::oauth::basic_auth(&id, &secret), basic(&id, &secret));
+}
+
+/// Resume in pi.flow answers as PingOne's developer docs show it: 302 with the code in
+/// `Location` (the redirect URI with `code` and `state`).
+#[test]
+fn pi_flow_resume_redirects_with_the_code() {
+    let mut c = Client::new(61);
+    let s = c.provision(&["EMAIL"], Client::default_mfa_action());
+    let p = pkce(61);
+    let flow_id = c.sign_on(&s, &p);
+    let r = c.resume(&flow_id);
+    assert_eq!(r.status, 302, "{}", r.body);
+    let location = r.headers.get("location").unwrap().to_string();
+    assert!(location.starts_with(&format!("{REDIRECT_URI}?")), "{location}");
+    let params = url_params(&location);
+    assert_eq!(param(&params, "state"), Some("st-123"));
+    let code = param(&params, "code").unwrap().to_string();
+    let r = c.send(c.token_request(
+        &s,
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT_URI), ("code_verifier", &p.verifier)],
+    ));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The settings where PingOne's sources disagree: resume as JSON, and flow calls that need a
+/// worker token besides the cookies.
+#[test]
+fn settings_switch_the_resume_answer_and_the_flow_credentials() {
+    let mut c = Client::with_config(SandboxConfig { seed: 65, resume: ResumeAnswer::Json, ..SandboxConfig::default() });
+    let s = c.provision(&["EMAIL"], Client::default_mfa_action());
+    let flow_id = c.sign_on(&s, &pkce(65));
+    let r = c.resume(&flow_id);
+    assert_eq!((r.status, body(&r)["authorizeResponse"]["state"].as_str()), (200, Some("st-123")), "{}", r.body);
+
+    let mut c = Client::with_config(SandboxConfig { seed: 66, flow_auth: FlowAuth::WorkerTokenAndCookies, ..SandboxConfig::default() });
+    let s = c.provision(&["EMAIL"], Client::default_mfa_action());
+    let r = c.authorize(&Client::authorize_params(&s.app_id, &pkce(66), Some("pi.flow")));
+    let flow_id = body(&r)["id"].as_str().unwrap().to_string();
+    let r = c.flow_get(&flow_id);
+    assert_eq!((r.status, detail_code(&r).as_str()), (401, "INVALID_TOKEN"), "the cookies alone: {}", r.body);
+    let bearer = format!("Bearer {}", c.token);
+    let r = c.send(HttpRequest::new(Method::Get, c.flow_url(&flow_id)).header("Authorization", bearer.clone()));
+    assert_eq!(r.status, 200, "worker token and cookies: {}", r.body);
+    let r = c.send_bare(HttpRequest::new(Method::Get, c.flow_url(&flow_id)).header("Authorization", bearer));
+    assert_eq!(r.status, 401, "the worker token alone");
 }
