@@ -200,3 +200,17 @@ fn an_environment_the_worker_cannot_read_counts_as_possibly_production() {
     assert!(matches!(refused, Err(StepError::ProductionEnvironment(EnvironmentType::Unknown))), "{refused:?}");
     assert_eq!(h.state.created.environment_type, Some(EnvironmentType::Unknown));
 }
+
+/// PingOne answers 406 to a strict `Accept: application/json` on authorize: the client sends
+/// `*/*` (as Ping's samples do) there and on the other auth-host reads.
+#[test]
+fn authorize_does_not_ask_for_application_json() {
+    let mut h = Harness::new(41);
+    h.run_all().unwrap_or_else(|e| panic!("{e:?}"));
+    for step in [StepId::Authorize, StepId::ReadFlow, StepId::Resume] {
+        let e = h.exchanges.iter().find(|e| e.step == step).expect("the step ran");
+        let accept = e.request.headers.get("accept");
+        assert!(accept.is_none_or(|a| !a.contains("application/json")), "{step:?} sent Accept: {accept:?}");
+    }
+    assert_tokens(&h);
+}

@@ -157,6 +157,10 @@ impl Engine {
 
     /// `GET|POST /as/authorize`: validates the request and starts a sign-on flow.
     fn authorize(&mut self, req: &Incoming<'_>, now: u64) -> Result<HttpResponse> {
+        // PingOne refuses a strict `Accept: application/json` here with 406 (docs/sandbox.md).
+        if let Some(accept) = req.header("accept").filter(|a| !accepts_hal_json(a)) {
+            return Err(P1Error::not_acceptable(accept, "application/hal+json").into());
+        }
         let params: Vec<(String, String)> = match req.method {
             Method::Post => {
                 if req.media_type().as_deref() != Some(FORM) {
@@ -837,6 +841,18 @@ fn user_claims(user: &User, scopes: &[String]) -> Map<String, Value> {
     m
 }
 
+/// True when an `Accept` header allows `application/hal+json` (the pi.flow answer): `*/*`,
+/// `application/*` or that type itself, with a non-zero `q`. An empty header allows anything.
+fn accepts_hal_json(accept: &str) -> bool {
+    accept.trim().is_empty()
+        || accept.split(',').any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q_zero = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0));
+            !q_zero && matches!(media.as_str(), "*/*" | "application/*" | "application/hal+json")
+        })
+}
+
 fn basic_failure(description: &str) -> OAuthError {
     let mut e = OAuthError::new(OAuthCode::InvalidClient, description);
     e.www_authenticate = true;
@@ -853,6 +869,16 @@ fn token_response(body: Value) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_headers_that_allow_the_flow() {
+        for ok in ["*/*", "", "application/hal+json", "application/*", "text/html,application/xhtml+xml,*/*;q=0.8", "APPLICATION/HAL+JSON"] {
+            assert!(accepts_hal_json(ok), "{ok}");
+        }
+        for refused in ["application/json", "text/html", "application/json, text/plain", "*/*;q=0"] {
+            assert!(!accepts_hal_json(refused), "{refused}");
+        }
+    }
 
     #[test]
     fn pkce_values_and_locations() {

@@ -969,6 +969,25 @@ fn pi_flow_resume_redirects_with_the_code() {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
+/// PingOne refuses a strict `Accept: application/json` on authorize with 406.
+#[test]
+fn authorize_with_accept_application_json_is_406() {
+    let mut c = Client::new(62);
+    let s = c.provision(&["EMAIL"], Client::default_mfa_action());
+    let p = pkce(62);
+    let mut u = url::Url::parse(&format!("{}/as/authorize", c.auth())).unwrap();
+    u.query_pairs_mut().extend_pairs(Client::authorize_params(&s.app_id, &p, Some("pi.flow")).iter());
+    let r = c.send(HttpRequest::new(Method::Get, u.to_string()).header("Accept", "application/json"));
+    assert_eq!(r.status, 406, "{}", r.body);
+    assert_eq!(body(&r)["code"], "NOT_ACCEPTABLE");
+    for accept in ["*/*", "application/hal+json", "application/*", "text/html,application/xhtml+xml,*/*;q=0.8"] {
+        let r = c.send(HttpRequest::new(Method::Get, u.to_string()).header("Accept", accept));
+        assert_eq!(r.status, 200, "{accept}: {}", r.body);
+    }
+    let r = c.send(HttpRequest::new(Method::Get, u.to_string()));
+    assert_eq!(r.status, 200, "no Accept: {}", r.body);
+}
+
 /// The settings where PingOne's sources disagree: resume as JSON, and flow calls that need a
 /// worker token besides the cookies.
 #[test]
