@@ -246,13 +246,19 @@ impl Engine {
         let flow_id = self.store.flows[idx].id.clone();
         let mut resp = match mode {
             ResponseMode::PiFlow => hal_response(200, &self.flow_json(&req.origin, idx)),
-            _ => {
-                let page = login_page_url.unwrap_or_else(|| format!("{}/{env}/signon/", req.origin));
-                redirect(&response_location(&page, ResponseMode::Query, &[("environmentId", &env), ("flowId", &flow_id)]))
-            }
+            _ => redirect(&self.sign_on_page(&req.origin, login_page_url, &flow_id)),
         };
         resp.headers.push("Set-Cookie", flow_cookie(&env, &binding));
         Ok(resp)
+    }
+
+    /// The sign-on page of a flow: the app's `loginPageUrl`, else the hosted page
+    /// `{origin}/{env}/signon/`, with `environmentId` and `flowId` (redirect-mode authorize's
+    /// `Location`, and the flow's `_links.signOnPage`).
+    pub(crate) fn sign_on_page(&self, origin: &str, login_page_url: Option<String>, flow_id: &str) -> String {
+        let env = &self.store.env.id;
+        let page = login_page_url.unwrap_or_else(|| format!("{origin}/{env}/signon/"));
+        response_location(&page, ResponseMode::Query, &[("environmentId", env), ("flowId", flow_id)])
     }
 
     /// response_type, scope, PKCE and prompt checks. Returns the scopes and the PKCE challenge.

@@ -61,7 +61,7 @@ fn pi_flow_happy_path_end_to_end() {
     assert_eq!(flow["environment"]["id"], c.env().as_str());
     assert_eq!(flow["resumeUrl"], format!("{}/as/resume?flowId={flow_id}", c.auth()));
     assert_eq!(flow["_links"]["self"]["href"], c.flow_url(&flow_id));
-    assert_eq!(link_names(&flow), ["self", "session.reset", "usernamePassword.check"]);
+    assert_eq!(link_names(&flow), ["self", "session.reset", "signOnPage", "usernamePassword.check"]);
     assert_eq!(flow["_embedded"]["passwordPolicy"]["lockout"]["failureCount"], 5);
     assert!(flow["expiresAt"].as_str().unwrap().starts_with("2026-01-01T00:15:00."), "15 minutes after creation: {}", flow["expiresAt"]);
     let cookies = set_cookies(&r);
@@ -79,7 +79,7 @@ fn pi_flow_happy_path_end_to_end() {
     let flow = body(&r);
     assert_eq!(flow["status"], "OTP_REQUIRED");
     assert_eq!(flow["selectedDevice"]["id"], s.device_ids[0].as_str());
-    assert_eq!(link_names(&flow), ["otp.check", "self", "session.reset"]);
+    assert_eq!(link_names(&flow), ["device.select", "otp.check", "self", "signOnPage"]);
     assert_eq!(flow["_embedded"]["user"]["username"], s.username.as_str());
     let devices = flow["_embedded"]["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 1);
@@ -535,11 +535,11 @@ fn two_devices_ask_for_a_selection() {
     let r = c.login(&flow_id, &s.username, PASSWORD);
     let flow = body(&r);
     assert_eq!(flow["status"], "DEVICE_SELECTION_REQUIRED");
-    assert_eq!(link_names(&flow), ["device.select", "self", "session.reset"]);
+    assert_eq!(link_names(&flow), ["device.select", "self", "session.reset", "signOnPage"]);
     let devices = flow["_embedded"]["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 2);
     assert_eq!(devices[1]["type"], "SMS");
-    assert_eq!(devices[1]["phone"], "+*******0101");
+    assert_eq!(devices[1]["phone"], "*******01");
     assert!(c.sb.outbox().is_empty(), "no OTP before a device is chosen");
     let r = c.flow_post(&flow_id, "device.select", json!({ "device": { "id": "00000000-0000-4000-8000-000000000000" } }));
     assert_eq!((r.status, detail_target(&r).as_str()), (400, "device.id"));
@@ -549,7 +549,7 @@ fn two_devices_ask_for_a_selection() {
     let flow = body(&r);
     assert_eq!(flow["status"], "OTP_REQUIRED");
     assert_eq!(flow["selectedDevice"]["id"], s.device_ids[1].as_str());
-    assert_eq!(link_names(&flow), ["device.select", "otp.check", "self", "session.reset"], "switching devices stays possible");
+    assert_eq!(link_names(&flow), ["device.select", "otp.check", "self", "signOnPage"], "switching devices stays possible");
     assert_eq!(c.sb.outbox().last().unwrap().to, "+15125550101");
     let sms_otp = c.newest_otp();
     // Switch to the email device: a new code, and the SMS one no longer works.
@@ -611,7 +611,7 @@ fn policies_without_mfa_or_devices() {
     let flow = body(&r);
     assert_eq!(
         link_names(&flow),
-        ["password.forgot", "self", "session.reset", "usernamePassword.check"],
+        ["password.forgot", "self", "session.reset", "signOnPage", "usernamePassword.check"],
         "the default LOGIN action has recovery on"
     );
     assert_eq!(body(&c.login(flow["id"].as_str().unwrap(), &s.username, PASSWORD))["status"], "COMPLETED");
@@ -656,14 +656,16 @@ fn forced_password_change_and_session_reset() {
     let flow_id = body(&c.authorize(&Client::authorize_params(&s.app_id, &p, Some("pi.flow"))))["id"].as_str().unwrap().to_string();
     let flow = body(&c.login(&flow_id, &s.username, PASSWORD));
     assert_eq!(flow["status"], "MUST_CHANGE_PASSWORD");
-    assert_eq!(link_names(&flow), ["password.reset", "self", "session.reset"]);
+    assert_eq!(link_names(&flow), ["password.reset", "self", "session.reset", "signOnPage"]);
     let r = c.flow_post(&flow_id, "password.reset", json!({ "currentPassword": "Wrong-Horse-9!", "newPassword": "Another-Horse-8?" }));
     assert_eq!((r.status, detail_target(&r).as_str()), (400, "currentPassword"));
     let r = c.flow_post(&flow_id, "password.reset", json!({ "currentPassword": PASSWORD, "newPassword": "weak" }));
     assert_eq!((r.status, detail_target(&r).as_str()), (400, "newPassword"));
     let r = c.flow_post(&flow_id, "password.reset", json!({ "currentPassword": PASSWORD, "newPassword": "Another-Horse-8?" }));
     assert_eq!(body(&r)["status"], "OTP_REQUIRED", "{}", r.body);
-    // session.reset goes back to the start (switch account).
+    // OTP_REQUIRED does not offer session.reset (PingOne's example flow); a new flow does.
+    assert_eq!(c.flow_post(&flow_id, "session.reset", json!({})).status, 400);
+    let flow_id = body(&c.authorize(&Client::authorize_params(&s.app_id, &p, Some("pi.flow"))))["id"].as_str().unwrap().to_string();
     let flow = body(&c.flow_post(&flow_id, "session.reset", json!({})));
     assert_eq!(flow["status"], "USERNAME_PASSWORD_REQUIRED");
     assert!(flow["_embedded"].get("user").is_none());
@@ -986,6 +988,31 @@ fn authorize_with_accept_application_json_is_406() {
     }
     let r = c.send(HttpRequest::new(Method::Get, u.to_string()));
     assert_eq!(r.status, 200, "no Accept: {}", r.body);
+}
+
+/// OTP_REQUIRED with one device: the links of PingOne's example (`otp.check`, `device.select`,
+/// `self`, `signOnPage`), the documented device fields and masking, and the flow's
+/// `_embedded.application` and `session`.
+#[test]
+fn otp_required_with_one_device_has_the_documented_links_and_fields() {
+    let mut c = Client::new(63);
+    let s = c.provision(&["SMS"], Client::default_mfa_action());
+    let p = pkce(63);
+    let r = c.authorize(&Client::authorize_params(&s.app_id, &p, Some("pi.flow")));
+    let flow = body(&r);
+    let flow_id = flow["id"].as_str().unwrap().to_string();
+    assert_eq!(flow["_embedded"]["application"]["name"], "Login MFA App");
+    assert!(flow["_links"]["signOnPage"]["href"].as_str().unwrap().contains(&format!("flowId={flow_id}")));
+    let r = c.login(&flow_id, &s.username, PASSWORD);
+    let flow = body(&r);
+    assert_eq!(flow["status"], "OTP_REQUIRED");
+    assert_eq!(link_names(&flow), ["device.select", "otp.check", "self", "signOnPage"]);
+    let device = &flow["_embedded"]["devices"][0];
+    assert_eq!(device["status"], "ACTIVE");
+    assert_eq!(device["userRetries"], 0);
+    assert_eq!(device["phone"], "*******00", "stars, then the last two digits of +15125550100");
+    assert!(flow["session"]["id"].is_string(), "{flow}");
+    assert_eq!(flow["_embedded"]["application"]["name"], "Login MFA App");
 }
 
 /// The settings where PingOne's sources disagree: resume as JSON, and flow calls that need a
