@@ -1015,6 +1015,21 @@ fn otp_required_with_one_device_has_the_documented_links_and_fields() {
     assert_eq!(flow["_embedded"]["application"]["name"], "Login MFA App");
 }
 
+/// PingOne's device docs accept `15125551234`, `1-512-555-1234` and `+1 (512) 555-1234`.
+#[test]
+fn sms_devices_accept_the_documented_phone_forms() {
+    let mut c = Client::new(64);
+    let s = c.provision(&[], Client::default_mfa_action());
+    for phone in ["15125551234", "1-512-555-1234", "+1 (512) 555-1234", "+1.512.555.1234", "+15125551234"] {
+        let d = c.mgmt_ok(Method::Post, &format!("/users/{}/devices", s.user_id), Some(json!({ "type": "SMS", "phone": phone })), 201);
+        assert_eq!(d["phone"], "+15125551234", "{phone}");
+    }
+    for bad in ["+1 512 CALL NOW", "12", "+0123456789", ""] {
+        let r = c.mgmt(Method::Post, &format!("/users/{}/devices", s.user_id), Some(json!({ "type": "SMS", "phone": bad })));
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+}
+
 /// The settings where PingOne's sources disagree: resume as JSON, and flow calls that need a
 /// worker token besides the cookies.
 #[test]

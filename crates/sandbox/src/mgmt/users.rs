@@ -6,7 +6,7 @@ use crate::clock::{iso8601, MINUTE};
 use crate::errors::{Detail, DetailCode, P1Error, Result};
 use crate::http::{json_response, links, no_content, Incoming, JSON};
 use crate::store::{Device, DeviceType, Password, PasswordPolicy, PendingOtp, Population, User, SPECIAL_CHARACTERS};
-use crate::validate::{e164, is_email, is_printable, Body};
+use crate::validate::{is_email, is_printable, Body};
 use crate::{totp, Engine, OutboxMessage};
 use pingone::http::HttpResponse;
 use serde_json::{json, Map, Value};
@@ -515,12 +515,13 @@ impl Engine {
             }
             Some(DeviceType::Sms | DeviceType::Voice) => {
                 if let Some(p) = b.string("phone", true) {
-                    phone = e164(&p);
+                    // The client's rule too (pingone::phone): the forms PingOne's device docs list.
+                    phone = pingone::phone::normalize(&p);
                     if phone.is_none() {
-                        b.push(
-                            Detail::invalid("phone", format!("`{p}` is not a phone number in E.164 format (`+` and country code)."))
-                                .with("allowedPattern", "^\\+[1-9][0-9]{1,14}$"),
-                        );
+                        b.push(Detail::invalid(
+                            "phone",
+                            format!("`{p}` is not a phone number: the country code and number, digits with optional `+`, spaces, dashes, dots or parentheses."),
+                        ));
                     }
                 }
             }
