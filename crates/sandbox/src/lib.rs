@@ -94,7 +94,7 @@ pub enum FlowAuth {
 }
 
 impl ResumeAnswer {
-    /// The `--resume` flag's values.
+    /// The `--resume` flag's values (also the serde names).
     pub fn parse(s: &str) -> Option<ResumeAnswer> {
         match s {
             "redirect" | "302" => Some(ResumeAnswer::Redirect),
@@ -105,11 +105,11 @@ impl ResumeAnswer {
 }
 
 impl FlowAuth {
-    /// The `--flow-auth` flag's values.
+    /// The `--flow-auth` flag's values (also the serde names, with `_`).
     pub fn parse(s: &str) -> Option<FlowAuth> {
         match s {
             "cookies" => Some(FlowAuth::Cookies),
-            "worker-token-and-cookies" | "bearer" => Some(FlowAuth::WorkerTokenAndCookies),
+            "worker-token-and-cookies" | "worker_token_and_cookies" => Some(FlowAuth::WorkerTokenAndCookies),
             _ => None,
         }
     }
