@@ -211,9 +211,14 @@ call "17. Check the OTP" 200 -X POST "$AUTH/flows/$FLOW_ID" \
   -H 'Content-Type: application/vnd.pingidentity.otp.check+json' --data "{ \"otp\": \"$OTP\" }"
 [ "$(json "$TMP/body" 'd["status"]')" = COMPLETED ] || { echo "FAILED: expected COMPLETED" >&2; exit 1; }
 
-call "18. Resume the flow (get the authorization code)" 200 "$AUTH/as/resume?flowId=$FLOW_ID" -H 'Accept: */*'
-CODE="$(json "$TMP/body" 'd["authorizeResponse"]["code"]')"
-[ "$(json "$TMP/body" 'd["authorizeResponse"]["state"]')" = "$STATE" ] || { echo "FAILED: state mismatch" >&2; exit 1; }
+# pi.flow resume answers 302 with the code in Location (PingOne's developer docs); curl does not
+# follow it.
+call "18. Resume the flow (get the authorization code)" 302 "$AUTH/as/resume?flowId=$FLOW_ID" -H 'Accept: */*'
+LOCATION="$(grep -i '^location:' "$TMP/headers" | tr -d '\r' | cut -d' ' -f2-)"
+location_param() { python3 -c 'import sys, urllib.parse as u; print(dict(u.parse_qsl(u.urlsplit(sys.argv[1]).query)).get(sys.argv[2], ""))' "$LOCATION" "$1"; }
+CODE="$(location_param code)"
+[ -n "$CODE" ] || { echo "FAILED: no code in Location" >&2; exit 1; }
+[ "$(location_param state)" = "$STATE" ] || { echo "FAILED: state mismatch" >&2; exit 1; }
 
 # ---- 19-20 tokens ----
 call "19. Read the application secret" 200 "$API/environments/$ENV_ID/applications/$APP_ID/secret" -H "$BEARER"

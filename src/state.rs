@@ -442,6 +442,12 @@ pub struct Store {
     /// The next sandbox tenant's environment is of type PRODUCTION (a sandbox setting, to see
     /// step 0's guard).
     pub sandbox_production: RwSignal<bool>,
+    /// The next sandbox tenant answers resume with 200 JSON (`authorizeResponse`) instead of
+    /// the documented 302 (a sandbox setting where PingOne's sources disagree).
+    pub sandbox_resume_json: RwSignal<bool>,
+    /// The next sandbox tenant's flow calls need the worker token as well as the cookies (a
+    /// sandbox setting where PingOne's sources disagree).
+    pub sandbox_flow_worker_token: RwSignal<bool>,
     persist: StoredValue<bool>,
     /// Steps to replay against the fresh sandbox after a reload.
     pub(crate) pending_replay: StoredValue<Vec<StepId>>,
@@ -623,6 +629,8 @@ impl Store {
             starting: StoredValue::new_local(None),
             sandbox_start: StoredValue::new((sandbox_seed(&opts), opts.latency_ms)),
             sandbox_production: RwSignal::new(false),
+            sandbox_resume_json: RwSignal::new(false),
+            sandbox_flow_worker_token: RwSignal::new(false),
             persist: StoredValue::new(opts.persist),
             pending_replay: StoredValue::new(Vec::new()),
             pending_restore: StoredValue::new(saved),
@@ -859,7 +867,10 @@ impl Store {
                 let (seed, latency_ms) = self.sandbox_start.get_value();
                 let fail_rate = self.fail_rate.get_untracked();
                 let production = self.sandbox_production.get_untracked();
-                let f = SandboxTransport::start(SandboxStart { seed, latency_ms: 0, fail_rate, production }, latency_ms)
+                let resume = if self.sandbox_resume_json.get_untracked() { "json" } else { "redirect" };
+                let flow_auth = if self.sandbox_flow_worker_token.get_untracked() { "worker_token_and_cookies" } else { "cookies" };
+                let start = SandboxStart { seed, latency_ms: 0, fail_rate, production, resume, flow_auth };
+                let f = SandboxTransport::start(start, latency_ms)
                     .boxed_local()
                     .shared();
                 self.starting.set_value(Some(f.clone()));

@@ -203,6 +203,12 @@ async fn run_all_live(m: &Mounted, st: &Stack) {
     type_into(&one(&otp_form, "#otp"), &otp);
     submit(&otp_form);
     assert!(wait_until(30_000.0, || m.store.complete.get_untracked()).await, "not complete: {:?}", dump(m));
+    // pingone-sandbox answers resume as PingOne documents it, 302 with the code in Location; the
+    // proxy hands it over as X-Upstream-Status/-Location and the client reads the code from there.
+    let resume: Vec<u16> = m.store.transcript.with_untracked(|t| {
+        t.iter().filter(|e| e.step == 18).filter_map(|e| e.response.as_ref().map(|r| r.status)).collect()
+    });
+    assert!(!resume.is_empty() && resume.iter().all(|s| *s == 302), "step 18 through the proxy: {resume:?}");
 }
 
 fn clear_browser_storage() {

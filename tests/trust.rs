@@ -96,6 +96,20 @@ async fn a_state_mismatch_stops_the_run_with_a_security_error() {
     m.store.ensure_transport().await.unwrap();
     m.store.sandbox().unwrap().set_response_hook(Some(Box::new(|req, resp| {
         if req.url.contains("/as/resume") {
+            // The default 302 carries the state in Location; the JSON setting in authorizeResponse.
+            if let Some(location) = resp.headers.get("location").map(str::to_string) {
+                if let Ok(mut u) = url::Url::parse(&location) {
+                    let pairs: Vec<(String, String)> = u
+                        .query_pairs()
+                        .map(|(k, v)| {
+                            let v = if k == "state" { "forged-state".to_string() } else { v.into_owned() };
+                            (k.into_owned(), v)
+                        })
+                        .collect();
+                    u.query_pairs_mut().clear().extend_pairs(pairs);
+                    resp.headers.set("Location", u.to_string());
+                }
+            }
             if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&resp.body) {
                 v["authorizeResponse"]["state"] = "forged-state".into();
                 resp.body = v.to_string();

@@ -77,6 +77,42 @@ async fn run_all_completes_the_workflow_through_the_in_page_sandbox() {
     assert_eq!(all(&m.host, ".inbox .otp").len(), 1);
 }
 
+/// The sandbox settings where PingOne's sources disagree, switched in the page: Run all completes
+/// under each, with resume answered 302 (default) or 200 JSON, and flow calls that carry the
+/// cookies only (default) or must also carry the worker token (learnt from one 401).
+#[wasm_bindgen_test]
+async fn run_all_completes_under_every_sandbox_setting() {
+    for (i, (resume_json, flow_worker_token)) in [(false, false), (true, false), (false, true), (true, true)].into_iter().enumerate() {
+        let m = mount_workbench(options(70 + i as u64));
+        let tick = |name: &str| {
+            wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlInputElement>(&one(&m.host, &format!("input[name={name}]"))).click()
+        };
+        if resume_json {
+            tick("sandbox_resume_json");
+        }
+        if flow_worker_token {
+            tick("sandbox_flow_worker_token");
+        }
+        assert_eq!(m.store.sandbox_resume_json.get_untracked(), resume_json);
+        assert_eq!(m.store.sandbox_flow_worker_token.get_untracked(), flow_worker_token);
+        click(&button(&m.host, "Run all"));
+        let setting = format!("resume_json={resume_json} flow_worker_token={flow_worker_token}");
+        assert!(wait_until(20_000.0, || m.store.complete.get_untracked()).await, "{setting}: Run all did not complete: {:?}", {
+            STEPS.iter().map(|s| (s.number(), status(&m.store, s.id), m.store.run_of(s.id).error)).collect::<Vec<_>>()
+        });
+        sleep(20).await;
+        assert_tokens(&m);
+        let statuses = |step: u8| -> Vec<u16> {
+            m.store.transcript.with_untracked(|t| {
+                t.iter().filter(|e| e.step == step).filter_map(|e| e.response.as_ref().map(|r| r.status)).collect()
+            })
+        };
+        assert_eq!(statuses(18), [if resume_json { 200 } else { 302 }], "{setting}: resume");
+        let first_flow_read = if flow_worker_token { vec![401, 200] } else { vec![200] };
+        assert_eq!(statuses(15), first_flow_read, "{setting}: the first flow call learns whether the worker token is wanted");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn run_all_runs_independent_steps_in_parallel() {
     let mut opts = options(12);

@@ -205,7 +205,7 @@ pub fn DeviceFields(step: StepId) -> impl IntoView {
                 label="Phone the OTP goes to"
                 field="device_phone"
                 step=step
-                hint="E.164, like +15125550100"
+                hint="with the country code, like +15125550100 or 1-512-555-0100"
             />
         </Show>
     }

@@ -32,17 +32,23 @@ pub fn Inbox() -> impl IntoView {
                     "The sandbox answers that share of calls with 503 or 429, or drops the answer after acting: watch the retries, the look-ups after a lost create and the sign-on restarts in the inspector."
                 </p>
             </div>
-            <label class="check">
-                <input
-                    type="checkbox"
-                    name="sandbox_production"
-                    prop:checked=move || store.sandbox_production.get()
-                    on:change=move |ev| store.sandbox_production.set(event_target_checked(&ev))
-                />
+            <SandboxSwitch name="sandbox_production" value=store.sandbox_production>
                 "A PRODUCTION environment (see step 0 stop before provisioning)"
-            </label>
-            <p class="field-hint" hidden=move || store.transcript.with(|t| t.is_empty()) || !store.sandbox_production.get()>
-                "The sandbox already started: Start over for a PRODUCTION one."
+            </SandboxSwitch>
+            <SandboxSwitch name="sandbox_resume_json" value=store.sandbox_resume_json>
+                "Resume answers 200 JSON (authorizeResponse), not the documented 302"
+            </SandboxSwitch>
+            <SandboxSwitch name="sandbox_flow_worker_token" value=store.sandbox_flow_worker_token>
+                "Flow calls need the worker token as well as the cookies (one Ping sample says so)"
+            </SandboxSwitch>
+            <p
+                class="field-hint"
+                hidden=move || {
+                    store.transcript.with(|t| t.is_empty())
+                        || !(store.sandbox_production.get() || store.sandbox_resume_json.get() || store.sandbox_flow_worker_token.get())
+                }
+            >
+                "The sandbox already started: these settings apply to the next one (Start over)."
             </p>
             <p class="panel-intro">
                 "What the sandbox sent to the MFA device. With a real tenant the code goes to the real mailbox or phone."
@@ -80,5 +86,16 @@ pub fn Inbox() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// One sandbox setting: a checkbox bound to the store's signal (it applies to the next sandbox).
+#[component]
+fn SandboxSwitch(name: &'static str, value: RwSignal<bool>, children: Children) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" name=name prop:checked=move || value.get() on:change=move |ev| value.set(event_target_checked(&ev))/>
+            {children()}
+        </label>
     }
 }

@@ -27,6 +27,10 @@ pub struct SandboxStart {
     pub fail_rate: f64,
     /// The environment's type is PRODUCTION (to try the app's guard).
     pub production: bool,
+    /// How resume answers in pi.flow: `redirect` (302, PingOne's developer docs) or `json`.
+    pub resume: &'static str,
+    /// What flow calls need: `cookies`, or `worker_token_and_cookies` (one Ping sample).
+    pub flow_auth: &'static str,
 }
 
 /// The sandbox tenant: environment and the worker app's credentials.
@@ -130,6 +134,8 @@ impl Engine {
             latency_ms: 0,
             fail_rate: start.fail_rate,
             production: start.production,
+            resume: sandbox::ResumeAnswer::parse(start.resume).unwrap_or_default(),
+            flow_auth: sandbox::FlowAuth::parse(start.flow_auth).unwrap_or_default(),
         });
         let info = engine.info();
         let tenant = SandboxTenant {

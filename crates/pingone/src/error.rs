@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// PingOne's error body (`P1Error`), used by the management API and the flow API (contract §2.2).
+/// PingOne's error body (`P1Error`), used by the management API and the flow API (docs/pingone.md, "Errors").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct P1Error {
     #[serde(default)]
@@ -126,6 +126,7 @@ pub const HINTS: &[(&str, &str)] = &[
     ("NOT_FOUND", "PingOne does not know this id (or the flow expired after 15 minutes of inactivity). Re-run the step that created it, or start a new sign-on."),
     ("METHOD_NOT_ALLOWED", "This endpoint does not take that HTTP method (the `Allow` header lists the ones it does). The request is wrong: report it as a bug."),
     ("REQUEST_TOO_LARGE", "The request body is larger than PingOne (or the proxy) accepts. Shorten the values you entered."),
+    ("NOT_ACCEPTABLE", "PingOne cannot answer in a media type the request's Accept header allows (authorize refuses a strict `Accept: application/json`). Send `Accept: */*`."),
     ("UNSUPPORTED_MEDIA_TYPE", "Wrong Content-Type: this PingOne call selects its action by a vendor media type (e.g. application/vnd.pingidentity.password.set+json)."),
     ("REQUEST_LIMITED", "Too many requests: PingOne is rate-limiting. Wait a moment (see Retry-After) and retry."),
     ("SERVICE_UNAVAILABLE", "PingOne is temporarily unavailable and did not act on the request. Wait a moment (see Retry-After) and retry."),
@@ -232,7 +233,7 @@ mod tests {
             "INVALID_TOKEN", "INVALID_CREDENTIALS", "PASSWORD_LOCKED_OUT", "INVALID_OTP", "QUOTA_EXCEEDED", "invalid_request",
             "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "unsupported_response_type",
             "invalid_scope", "access_denied", "login_required", "REQUEST_LIMITED", "SERVICE_UNAVAILABLE", "NO_USABLE_DEVICES",
-            "UNSUPPORTED_POLICY",
+            "UNSUPPORTED_POLICY", "NOT_ACCEPTABLE",
         ];
         for code in emitted {
             let hint = hint_for_code(code).unwrap_or_else(|| panic!("no hint for {code}"));

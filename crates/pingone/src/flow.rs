@@ -1,4 +1,4 @@
-//! The flow API (`{auth}/flows/{flowId}`): statuses, the flow object and its links (contract §4).
+//! The flow API (`{auth}/flows/{flowId}`): statuses, the flow object and its links (docs/pingone.md, calls 14-18).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -155,6 +155,9 @@ pub struct FlowDevice {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// `ACTIVE` for a device the flow offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 impl FlowDevice {
@@ -182,9 +185,10 @@ impl Flow {
         self.links.get(action).map(|l| l.href.as_str())
     }
 
-    /// The actions `_links` allows now (every key but `self`).
+    /// The actions `_links` allows now: every key but `self` and `signOnPage` (PingOne's hosted
+    /// sign-on page for this flow, a page rather than an action).
     pub fn allowed_actions(&self) -> Vec<&str> {
-        self.links.keys().map(String::as_str).filter(|k| *k != "self").collect()
+        self.links.keys().map(String::as_str).filter(|k| !matches!(*k, "self" | "signOnPage")).collect()
     }
 
     pub fn devices(&self) -> &[FlowDevice] {
@@ -221,5 +225,23 @@ mod tests {
         assert_eq!(flow.action_href("otp.check"), Some("https://auth.pingone.com/e/flows/f1"));
         assert_eq!(flow.allowed_actions(), vec!["device.select", "otp.check"]);
         assert_eq!(flow.devices()[0].label(), "EMAIL jd****@example.com");
+    }
+
+    /// The shape of PingOne's documented flows: `signOnPage` link, `_embedded.application`,
+    /// `session`, devices with `status` and `userRetries`, a phone masked as stars and the last
+    /// digits. Fields this client does not model are ignored, never an error.
+    #[test]
+    fn parses_the_documented_flow_shape_with_fields_it_does_not_model() {
+        let json = r#"{"id":"f1","status":"OTP_REQUIRED","environment":{"id":"e"},"session":{"id":"s1"},
+          "resumeUrl":"https://auth.pingone.com/e/as/resume?flowId=f1","selectedDevice":{"id":"d1"},
+          "_embedded":{"application":{"name":"App"},"user":{"id":"u1","username":"jdoe","name":{"given":"J"}},
+            "devices":[{"id":"d1","type":"SMS","phone":"*******34","status":"ACTIVE","userRetries":0,"newField":[1]}]},
+          "_links":{"self":{"href":"h"},"otp.check":{"href":"h"},"device.select":{"href":"h"},"signOnPage":{"href":"p"}},
+          "somethingNew":{"x":1}}"#;
+        let flow: Flow = serde_json::from_str(json).unwrap();
+        assert_eq!(flow.allowed_actions(), vec!["device.select", "otp.check"], "signOnPage is a page, not an action");
+        assert_eq!(flow.devices()[0].device_type, "SMS");
+        assert_eq!(flow.devices()[0].status.as_deref(), Some("ACTIVE"));
+        assert_eq!(flow.devices()[0].label(), "SMS *******34");
     }
 }

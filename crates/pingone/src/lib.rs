@@ -18,6 +18,7 @@ pub mod idtoken;
 pub mod media;
 pub mod models;
 pub mod oauth;
+pub mod phone;
 pub mod region;
 pub mod retry;
 pub mod secret;

@@ -1,4 +1,4 @@
-//! Media types. PingOne selects some actions by the request's `Content-Type` (contract §2.1, §4).
+//! Media types. PingOne selects some actions by the request's `Content-Type` (docs/pingone.md, "Requests and media types").
 
 pub const JSON: &str = "application/json";
 pub const FORM: &str = "application/x-www-form-urlencoded";

@@ -22,11 +22,12 @@ pub struct TokenResponse {
     pub refresh_token: Option<RefreshToken>,
 }
 
-/// `Authorization: Basic base64(client_id:client_secret)` (RFC 6749 §2.3.1 form-encodes both
-/// parts first; PingOne ids and generated secrets are URL-safe, so that is a no-op for them).
+/// `Authorization: Basic base64(client_id:client_secret)` with the raw id and secret, as
+/// PingOne's samples and Postman collection send it (docs/pingone.md, call 0). RFC 6749 §2.3.1
+/// would form-encode both first, which turns the `~` of a PingOne secret into `%7E`: PingOne
+/// documents the raw form, so that is what this sends.
 pub fn basic_auth(client_id: &str, client_secret: &str) -> String {
-    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(client_id), enc(client_secret))))
+    format!("Basic {}", STANDARD.encode(format!("{client_id}:{client_secret}")))
 }
 
 /// base64url without padding.
@@ -166,6 +167,8 @@ mod tests {
     #[test]
     fn basic_auth_header() {
         assert_eq!(basic_auth("id", "secret"), "Basic aWQ6c2VjcmV0");
+        // The raw secret, as PingOne's samples send it: `~` stays `~` (not `%7E`).
+        assert_eq!(basic_auth("id", "a~b"), format!("Basic {}", STANDARD.encode("id:a~b")));
     }
 
     #[test]

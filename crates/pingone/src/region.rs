@@ -1,4 +1,4 @@
-//! PingOne regions and their hosts (contract §1, §7).
+//! PingOne regions and their hosts (docs/pingone.md, "Hosts and base paths").
 
 use serde::{Deserialize, Serialize};
 

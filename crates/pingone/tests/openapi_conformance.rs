@@ -1,7 +1,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! OpenAPI conformance: what the client sends and what the sandbox answers on the management
 //! API (calls 1-13 and 19) must validate against PingOne's own OpenAPI 3.0 schemas, the two
-//! subsets of Ping's Go SDK spec in `shared/pingone/openapi/` (CONTRACT.md §9).
+//! subsets of Ping's Go SDK spec in the reference folder `pingone/openapi/` (see
+//! [`openapi_dir`]); the auth host's answers (calls 0, 14-18 and 20: the flow objects, the
+//! resume redirect or JSON, the token responses) against the composed auth-flows description
+//! kept beside them.
 //!
 //! For every management exchange of a full run (`Harness::run_all`) the test finds the operation
 //! by method + path template and checks
@@ -12,7 +15,7 @@
 //!     that status's schema.
 //!
 //! Two operations are untyped in the spec (the password PUT and the device create POST); for
-//! them the documented shapes below (CONTRACT §3 calls 11 and 13) are checked instead, built
+//! them the documented shapes below (docs/pingone.md, calls 11 and 13) are checked instead, built
 //! from the spec's own components where it has them. Then a few error answers (401, 400, 404,
 //! duplicate username) are checked against `P1Error`.
 //!
@@ -34,6 +37,9 @@ use std::sync::OnceLock;
 
 const MANAGEMENT_SPEC: &str = "pingone-workflow-subset-management.yaml";
 const MFA_SPEC: &str = "pingone-workflow-subset-mfa.yaml";
+/// Not Ping's: composed for this project from PingOne's docs and samples (each part tagged with
+/// its confidence); the best reading of the auth host's answers there is.
+const AUTH_FLOWS_SPEC: &str = "composed-pingone-auth-flows.yaml";
 
 /// PingOne's OpenAPI subsets are reference material kept outside the repository: in the
 /// project's CI layout a `shared/` folder sits beside the clone (`SHARED_DIR` may point at it
@@ -47,13 +53,13 @@ fn openapi_dir() -> Option<PathBuf> {
             Some(shared) => PathBuf::from(shared).join("pingone/openapi"),
             None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pingone/openapi"),
         };
-        if dir.join(MANAGEMENT_SPEC).is_file() && dir.join(MFA_SPEC).is_file() {
+        if [MANAGEMENT_SPEC, MFA_SPEC, AUTH_FLOWS_SPEC].iter().all(|f| dir.join(f).is_file()) {
             return Some(dir);
         }
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
         assert!(
             !ci,
-            "CI is set but PingOne's OpenAPI subsets are not in {} ({MANAGEMENT_SPEC}, {MFA_SPEC}); \
+            "CI is set but PingOne's OpenAPI subsets are not in {} ({MANAGEMENT_SPEC}, {MFA_SPEC}, {AUTH_FLOWS_SPEC}); \
              CI lays shared/ beside the clone (or sets SHARED_DIR), so this layout is broken",
             dir.display()
         );
@@ -500,8 +506,8 @@ fn documented(step: StepId) -> Option<Documented> {
         // Call 11: the normalised spec keeps only `application/json: {type: object}` with an
         // example `{value, forceChange}`; the action is selected by the vendor media type
         // `application/vnd.pingidentity.password.set+json` (Ping's generate file, the docs'
-        // curl; CONTRACT §3 call 11). The 200 body is untyped too: the password state, of which
-        // the docs give `status` ("OK") and the other fields are composed (CONTRACT Appendix A).
+        // curl; docs/pingone.md, call 11). The 200 body is untyped too: the password state, of which
+        // the docs give `status` ("OK") and the other fields are inferred.
         StepId::SetPassword => Some(Documented {
             request_media_type: Some(pingone::media::PASSWORD_SET),
             request_body: Some(json!({
@@ -518,12 +524,12 @@ fn documented(step: StepId) -> Option<Documented> {
                     "user": id_ref, "passwordPolicy": id_ref, "lastChangedAt": time, "_links": links,
                 }
             })),
-            why: "password PUT: untyped in the spec (CONTRACT §3 call 11)",
+            why: "password PUT: untyped in the spec (docs/pingone.md, call 11)",
         }),
         // Call 13: the mfa spec models `POST …/devices` only as the reorder variant
         // (`{type: object}` with an `{order: [...]}` example, 200, untyped answer) and has no
-        // Device schema; the create body and answer come from Ping's device docs (CONTRACT §3
-        // call 13), and its status is undocumented (201 assumed; uncertainty 5 in §6). The
+        // Device schema; the create body and answer come from Ping's device docs (docs/pingone.md,
+        // call 13), and its status is undocumented (201 assumed). The
         // `environment` and `_links` parts reuse the mfa spec's own components.
         StepId::CreateMfaDevice => {
             let types = json!(["EMAIL", "SMS", "VOICE", "WHATSAPP", "TOTP", "MOBILE", "FIDO2", "OATH_TOKEN"]);
@@ -563,7 +569,7 @@ fn documented(step: StepId) -> Option<Documented> {
                         "secret": { "type": "string" }, "keyUri": { "type": "string", "pattern": "^otpauth://totp/" },
                     }
                 })),
-                why: "device create: the mfa spec models only the reorder POST (CONTRACT §3 call 13)",
+                why: "device create: the mfa spec models only the reorder POST (docs/pingone.md, call 13)",
             })
         }
         _ => None,
@@ -917,6 +923,108 @@ fn an_sms_run_with_cors_settings_conforms_too() {
     check_run("sms device, CORS settings", h);
 }
 
+// ---------- the auth host: flows, resume, tokens ----------
+
+/// The composed auth-flows description, or `None` on a clone without the reference folder.
+fn auth_spec() -> Option<&'static Spec> {
+    static SPEC: OnceLock<Option<Spec>> = OnceLock::new();
+    SPEC.get_or_init(|| openapi_dir().map(|dir| Spec::new(AUTH_FLOWS_SPEC, load_yaml(&dir, AUTH_FLOWS_SPEC)))).as_ref()
+}
+
+/// The auth-host calls of the workflow and the operation of the composed description that
+/// answers each.
+fn auth_operation(step: StepId, method: Method) -> Option<(&'static str, &'static str)> {
+    use StepId::*;
+    match (step, method) {
+        (WorkerToken | ExchangeCode, Method::Post) => Some(("/as/token", "post")),
+        (Authorize, Method::Get) => Some(("/as/authorize", "get")),
+        (ReadFlow, Method::Get) => Some(("/flows/{flowId}", "get")),
+        (CheckUsernamePassword | CheckOtp, Method::Post) => Some(("/flows/{flowId}", "post")),
+        (Resume, Method::Get) => Some(("/as/resume", "get")),
+        _ => None,
+    }
+}
+
+/// Checks every auth-host answer of a run: its status is one the description lists for the
+/// operation, a JSON body validates against that status's schema (the flow objects against
+/// `Flow`, resume's `authorizeResponse`, `TokenResponse`), and a redirect carries the documented
+/// `Location` (resume: the redirect URI with `code` and `state`).
+fn check_auth_answers(title: &str, h: &Harness) {
+    let Some(spec) = auth_spec() else { return };
+    let mut report = Report::default();
+    let mut checked = BTreeSet::new();
+    for (i, x) in h.exchanges.iter().enumerate() {
+        if !x.request.url.starts_with(&h.state.config.auth_base()) {
+            continue; // step 0's environment read is a management call
+        }
+        let n = x.step.number();
+        let label = format!("step {n} {:?} [{i}] {} {}", x.step, x.request.method, x.request.url);
+        let Some((path, method)) = auth_operation(x.step, x.request.method) else {
+            report.fail(&label, vec!["an auth-host call the description does not cover".into()]);
+            continue;
+        };
+        let status = x.response.status.to_string();
+        let Some(entry) = spec.doc["paths"][path][method]["responses"].get(&status) else {
+            report.fail(&label, vec![format!("status {status} is not documented for {method} {path}")]);
+            continue;
+        };
+        let mut errors = Vec::new();
+        // The description names application/json; the flow API answers application/hal+json.
+        let schema = entry["content"].as_object().and_then(|c| c.values().next()).map(|m| &m["schema"]);
+        let what = match schema {
+            Some(schema) => match serde_json::from_str::<Value>(&x.response.body) {
+                Ok(body) => {
+                    errors.extend(spec.validate(schema, Direction::Response, &body));
+                    schema_name(schema)
+                }
+                Err(e) => {
+                    errors.push(format!("the body is not JSON: {e}"));
+                    "?".into()
+                }
+            },
+            None => "no body schema".into(),
+        };
+        if (300..400).contains(&x.response.status) {
+            match (entry["headers"].get("Location"), x.response.headers.get("location")) {
+                (None, _) => errors.push("a redirect the description gives no Location for".into()),
+                (Some(_), None) => errors.push("a redirect without Location".into()),
+                (Some(_), Some(location)) if x.step == StepId::Resume => {
+                    let expected = format!("{}?", h.state.config.redirect_uri);
+                    let query: Vec<(String, String)> = url::Url::parse(location)
+                        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+                        .unwrap_or_default();
+                    let has = |k: &str| query.iter().any(|(n, v)| n == k && !v.is_empty());
+                    if !location.starts_with(&expected) || !has("code") || !has("state") {
+                        errors.push(format!("resume's Location is not {{redirect_uri}}?code=...&state=...: {location}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        report.fail(&label, errors);
+        report.lines.push(format!("{n:>2} {} {path} -> {status} ({what})", x.request.method));
+        checked.insert(n);
+    }
+    let expected: BTreeSet<u8> = [0, 14, 15, 16, 17, 18, 20].into();
+    if checked != expected {
+        report.fail("coverage", vec![format!("auth-host calls checked {checked:?}, expected {expected:?}")]);
+    }
+    report.finish(title);
+}
+
+#[test]
+fn the_auth_hosts_answers_conform_to_the_composed_flow_description() {
+    use sandbox::{ResumeAnswer, SandboxConfig};
+    if auth_spec().is_none() {
+        return;
+    }
+    for (title, resume) in [("resume answered 302 (default)", ResumeAnswer::Redirect), ("resume answered JSON", ResumeAnswer::Json)] {
+        let mut h = Harness::with_config(SandboxConfig { seed: 44, resume, ..SandboxConfig::default() });
+        h.run_all().unwrap_or_else(|e| panic!("{title}: the run failed: {e:?}"));
+        check_auth_answers(title, &h);
+    }
+}
+
 // ---------- error answers ----------
 
 /// Sends `req` (recorded as `step`) and checks the answer is a documented error status whose body
@@ -946,11 +1054,11 @@ fn check_error(h: &mut Harness, report: &mut Report, label: &str, step: StepId, 
     assert_eq!(schema_name(schema), "P1Error", "{label}: the spec's {} schema for {} changed", op.name(), resp.status);
     let summary = check_response(&op, &label, None, &resp, report);
     let body = resp.json().unwrap_or(Value::Null);
-    // CONTRACT §2.2 [spec][docs]: `id` (correlation), `code`, `message`; `details[]` optional.
+    // PingOne's error body (spec and docs): `id` (correlation), `code`, `message`; `details[]` optional.
     let mut errors = Vec::new();
     for field in ["id", "code", "message"] {
         if body.get(field).and_then(Value::as_str).is_none_or(str::is_empty) {
-            errors.push(format!("`{field}` missing or empty (CONTRACT §2.2)"));
+            errors.push(format!("`{field}` missing or empty (PingOne's error body)"));
         }
     }
     if body["code"] != json!(code) {
@@ -984,7 +1092,7 @@ fn error_answers_are_p1errors() {
         h.run_step(id).unwrap_or_else(|e| panic!("step {id:?}: {e:?}"));
     }
 
-    // 401: no bearer, then a bearer PingOne never issued (CONTRACT §2.2: ACCESS_FAILED).
+    // 401: no bearer, then a bearer PingOne never issued (ACCESS_FAILED).
     let mut req = build(&h, StepId::ReadResources);
     req.headers.remove("Authorization");
     let access_failed = || Expected { statuses: &[401], code: "ACCESS_FAILED", detail: None };
@@ -1008,7 +1116,7 @@ fn error_answers_are_p1errors() {
     check_error(&mut h, &mut report, "unknown resource id", StepId::ReadScopes, req, not_found);
 
     // Duplicate username: detail UNIQUENESS_VIOLATION; 400 INVALID_DATA expected, 409 accepted
-    // (CONTRACT §3 call 10, uncertainty 4). Both statuses are documented for createUser.
+    // (docs/pingone.md, call 10). Both statuses are documented for createUser.
     let req = build(&h, StepId::CreateUser);
     let duplicate = Expected { statuses: &[400, 409], code: "INVALID_DATA", detail: Some("UNIQUENESS_VIOLATION") };
     check_error(&mut h, &mut report, "duplicate username", StepId::CreateUser, req, duplicate);

@@ -200,3 +200,44 @@ fn an_environment_the_worker_cannot_read_counts_as_possibly_production() {
     assert!(matches!(refused, Err(StepError::ProductionEnvironment(EnvironmentType::Unknown))), "{refused:?}");
     assert_eq!(h.state.created.environment_type, Some(EnvironmentType::Unknown));
 }
+
+/// PingOne answers 406 to a strict `Accept: application/json` on authorize: the client sends
+/// `*/*` (as Ping's samples do) there and on the other auth-host reads.
+#[test]
+fn authorize_does_not_ask_for_application_json() {
+    let mut h = Harness::new(41);
+    h.run_all().unwrap_or_else(|e| panic!("{e:?}"));
+    for step in [StepId::Authorize, StepId::ReadFlow, StepId::Resume] {
+        let e = h.exchanges.iter().find(|e| e.step == step).expect("the step ran");
+        let accept = e.request.headers.get("accept");
+        assert!(accept.is_none_or(|a| !a.contains("application/json")), "{step:?} sent Accept: {accept:?}");
+    }
+    assert_tokens(&h);
+}
+
+/// Run all completes under every sandbox setting where PingOne's sources disagree: resume
+/// answered 302 (default) or 200 JSON, flow calls with cookies only (default) or needing the
+/// worker token too (the client learns it from the first 401 and sends it from then on).
+#[test]
+fn run_all_completes_under_every_sandbox_setting() {
+    use sandbox::{FlowAuth, ResumeAnswer, SandboxConfig};
+    for (i, resume) in [ResumeAnswer::Redirect, ResumeAnswer::Json].into_iter().enumerate() {
+        for (j, flow_auth) in [FlowAuth::Cookies, FlowAuth::WorkerTokenAndCookies].into_iter().enumerate() {
+            let config = SandboxConfig { seed: 50 + (i * 2 + j) as u64, resume, flow_auth, ..SandboxConfig::default() };
+            let mut h = Harness::with_config(config);
+            h.run_all().unwrap_or_else(|e| panic!("{config:?}: {e:?}"));
+            assert_tokens(&h);
+            let resume_call = h.exchanges.iter().find(|e| e.step == StepId::Resume).expect("resume ran");
+            let expected = if resume == ResumeAnswer::Redirect { 302 } else { 200 };
+            assert_eq!(resume_call.response.status, expected, "{config:?}");
+            let bearer_on_flows = h
+                .exchanges
+                .iter()
+                .filter(|e| matches!(e.step, StepId::ReadFlow | StepId::CheckUsernamePassword | StepId::CheckOtp | StepId::Resume))
+                .any(|e| e.request.headers.get("authorization").is_some());
+            assert_eq!(bearer_on_flows, flow_auth == FlowAuth::WorkerTokenAndCookies, "{config:?}: the worker token only when asked");
+            let refused = h.exchanges.iter().filter(|e| e.response.status == 401).count();
+            assert_eq!(refused, usize::from(flow_auth == FlowAuth::WorkerTokenAndCookies), "{config:?}: one 401, then the token");
+        }
+    }
+}

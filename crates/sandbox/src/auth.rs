@@ -157,6 +157,10 @@ impl Engine {
 
     /// `GET|POST /as/authorize`: validates the request and starts a sign-on flow.
     fn authorize(&mut self, req: &Incoming<'_>, now: u64) -> Result<HttpResponse> {
+        // PingOne refuses a strict `Accept: application/json` here with 406 (docs/sandbox.md).
+        if let Some(accept) = req.header("accept").filter(|a| !accepts_hal_json(a)) {
+            return Err(P1Error::not_acceptable(accept, "application/hal+json").into());
+        }
         let params: Vec<(String, String)> = match req.method {
             Method::Post => {
                 if req.media_type().as_deref() != Some(FORM) {
@@ -242,13 +246,19 @@ impl Engine {
         let flow_id = self.store.flows[idx].id.clone();
         let mut resp = match mode {
             ResponseMode::PiFlow => hal_response(200, &self.flow_json(&req.origin, idx)),
-            _ => {
-                let page = login_page_url.unwrap_or_else(|| format!("{}/{env}/signon/", req.origin));
-                redirect(&response_location(&page, ResponseMode::Query, &[("environmentId", &env), ("flowId", &flow_id)]))
-            }
+            _ => redirect(&self.sign_on_page(&req.origin, login_page_url, &flow_id)),
         };
         resp.headers.push("Set-Cookie", flow_cookie(&env, &binding));
         Ok(resp)
+    }
+
+    /// The sign-on page of a flow: the app's `loginPageUrl`, else the hosted page
+    /// `{origin}/{env}/signon/`, with `environmentId` and `flowId` (redirect-mode authorize's
+    /// `Location`, and the flow's `_links.signOnPage`).
+    pub(crate) fn sign_on_page(&self, origin: &str, login_page_url: Option<String>, flow_id: &str) -> String {
+        let env = &self.store.env.id;
+        let page = login_page_url.unwrap_or_else(|| format!("{origin}/{env}/signon/"));
+        response_location(&page, ResponseMode::Query, &[("environmentId", env), ("flowId", flow_id)])
     }
 
     /// response_type, scope, PKCE and prompt checks. Returns the scopes and the PKCE challenge.
@@ -482,7 +492,12 @@ impl Engine {
         if let Some(s) = &r.state {
             params.push(("state", s));
         }
-        match (r.mode, &r.redirect_uri) {
+        // pi.flow without a redirect_uri (it is optional there) redirects to the app's first one.
+        let target = r.redirect_uri.clone().or_else(|| self.store.application(&r.client_id).and_then(|a| a.redirect_uris.first().cloned()));
+        match (r.mode, &target) {
+            (ResponseMode::PiFlow, Some(uri)) if self.resume == crate::ResumeAnswer::Redirect => {
+                Ok(authorization_response(uri, ResponseMode::Query, &params))
+            }
             (ResponseMode::PiFlow, _) | (_, None) => {
                 let mut authorize_response = json!({ "code": value });
                 put_opt(&mut authorize_response, "state", r.state.clone().map(Value::String));
@@ -832,6 +847,18 @@ fn user_claims(user: &User, scopes: &[String]) -> Map<String, Value> {
     m
 }
 
+/// True when an `Accept` header allows `application/hal+json` (the pi.flow answer): `*/*`,
+/// `application/*` or that type itself, with a non-zero `q`. An empty header allows anything.
+fn accepts_hal_json(accept: &str) -> bool {
+    accept.trim().is_empty()
+        || accept.split(',').any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q_zero = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0));
+            !q_zero && matches!(media.as_str(), "*/*" | "application/*" | "application/hal+json")
+        })
+}
+
 fn basic_failure(description: &str) -> OAuthError {
     let mut e = OAuthError::new(OAuthCode::InvalidClient, description);
     e.www_authenticate = true;
@@ -848,6 +875,16 @@ fn token_response(body: Value) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_headers_that_allow_the_flow() {
+        for ok in ["*/*", "", "application/hal+json", "application/*", "text/html,application/xhtml+xml,*/*;q=0.8", "APPLICATION/HAL+JSON"] {
+            assert!(accepts_hal_json(ok), "{ok}");
+        }
+        for refused in ["application/json", "text/html", "application/json, text/plain", "*/*;q=0"] {
+            assert!(!accepts_hal_json(refused), "{refused}");
+        }
+    }
 
     #[test]
     fn pkce_values_and_locations() {

@@ -2,9 +2,9 @@
 //!
 //! Two families, as in PingOne:
 //! * [`P1Error`] — the management API and the flow API: `{id, code, message, details[]}`
-//!   (contract §2.2), with a fresh UUID `id` that is also sent as the `Correlation-Id` header.
+//!   (docs/pingone.md, "Errors"), with a fresh UUID `id` that is also sent as the `Correlation-Id` header.
 //! * [`OAuthError`] — `/as/token` (and `/as/authorize` in redirect mode):
-//!   `{error, error_description: "... (Correlation ID: <uuid>)"}` (contract §2.3).
+//!   `{error, error_description: "... (Correlation ID: <uuid>)"}` (docs/pingone.md, "OAuth errors").
 //!
 //! [`EMITTED_ERROR_CODES`] and [`EMITTED_OAUTH_ERRORS`] list every code a client can meet, so a
 //! client can prove it has something to say about each of them.
@@ -28,6 +28,8 @@ pub enum P1Code {
     MethodNotAllowed,
     /// 413: body over the size limit (server only).
     RequestTooLarge,
+    /// 406: a strict `Accept` on authorize (PingOne answers it with 406; the code name is inferred).
+    NotAcceptable,
     /// 415: the `Content-Type` does not select an operation of this path.
     UnsupportedMediaType,
     /// 429 with `Retry-After`: only from fault injection (the sandbox has no rate limit).
@@ -37,13 +39,14 @@ pub enum P1Code {
 }
 
 impl P1Code {
-    pub const ALL: [P1Code; 9] = [
+    pub const ALL: [P1Code; 10] = [
         P1Code::InvalidData,
         P1Code::InvalidRequest,
         P1Code::AccessFailed,
         P1Code::NotFound,
         P1Code::MethodNotAllowed,
         P1Code::RequestTooLarge,
+        P1Code::NotAcceptable,
         P1Code::UnsupportedMediaType,
         P1Code::RequestLimited,
         P1Code::ServiceUnavailable,
@@ -57,6 +60,7 @@ impl P1Code {
             P1Code::NotFound => "NOT_FOUND",
             P1Code::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             P1Code::RequestTooLarge => "REQUEST_TOO_LARGE",
+            P1Code::NotAcceptable => "NOT_ACCEPTABLE",
             P1Code::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             P1Code::RequestLimited => "REQUEST_LIMITED",
             P1Code::ServiceUnavailable => "SERVICE_UNAVAILABLE",
@@ -70,6 +74,7 @@ impl P1Code {
             P1Code::NotFound => 404,
             P1Code::MethodNotAllowed => 405,
             P1Code::RequestTooLarge => 413,
+            P1Code::NotAcceptable => 406,
             P1Code::UnsupportedMediaType => 415,
             P1Code::RequestLimited => 429,
             P1Code::ServiceUnavailable => 503,
@@ -84,6 +89,7 @@ impl P1Code {
             P1Code::NotFound => "The request could not be completed. The requested resource was not found.",
             P1Code::MethodNotAllowed => "The request could not be completed. The method is not allowed for this resource.",
             P1Code::RequestTooLarge => "The request could not be completed. The request body is too large.",
+            P1Code::NotAcceptable => "The request could not be completed. The response cannot be given in a media type the Accept header allows.",
             P1Code::UnsupportedMediaType => "The request could not be completed. The Content-Type is not supported for this operation.",
             P1Code::RequestLimited => "The request could not be completed. You have exceeded your request limit; retry after the number of seconds in Retry-After.",
             P1Code::ServiceUnavailable => "The request could not be completed. The service is temporarily unavailable; retry later.",
@@ -174,6 +180,7 @@ pub const EMITTED_ERROR_CODES: &[&str] = &[
     "INVALID_TOKEN",
     "INVALID_VALUE",
     "METHOD_NOT_ALLOWED",
+    "NOT_ACCEPTABLE",
     "NOT_FOUND",
     "NO_USABLE_DEVICES",
     "PASSWORD_LOCKED_OUT",
@@ -304,7 +311,7 @@ impl P1Error {
         P1Error::new(P1Code::NotFound).message(format!("The request could not be completed. Unable to find {what}."))
     }
 
-    /// 401 for a missing, unknown or expired bearer token (contract §2.2).
+    /// 401 for a missing, unknown or expired bearer token (docs/pingone.md, "Errors").
     pub fn invalid_token() -> P1Error {
         P1Error::new(P1Code::AccessFailed)
             .message("The request could not be completed. You do not have access to this resource.")
@@ -313,6 +320,12 @@ impl P1Error {
 
     pub fn invalid_request(message: impl Into<String>) -> P1Error {
         P1Error::new(P1Code::InvalidRequest).message(message)
+    }
+
+    /// 406: the `Accept` header allows none of the media types this call answers with.
+    pub fn not_acceptable(accept: &str, answers: &str) -> P1Error {
+        P1Error::new(P1Code::NotAcceptable)
+            .message(format!("The request could not be completed. `Accept: {accept}` does not allow `{answers}`; send `Accept: */*`."))
     }
 
     pub fn unsupported_media_type(got: Option<&str>, expected: &[&str]) -> P1Error {
@@ -489,9 +502,10 @@ mod tests {
             P1Code::NotFound => 3,
             P1Code::MethodNotAllowed => 4,
             P1Code::RequestTooLarge => 5,
-            P1Code::UnsupportedMediaType => 6,
-            P1Code::RequestLimited => 7,
-            P1Code::ServiceUnavailable => 8,
+            P1Code::NotAcceptable => 6,
+            P1Code::UnsupportedMediaType => 7,
+            P1Code::RequestLimited => 8,
+            P1Code::ServiceUnavailable => 9,
         }
     }
 

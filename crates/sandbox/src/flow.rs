@@ -30,7 +30,7 @@ pub const FLOW_IDLE: u64 = 15 * MINUTE;
 /// The opaque cookie that binds a flow to the browser that started it. PingOne's own name for
 /// it is not documented; clients must replay every cookie they receive.
 pub const FLOW_COOKIE: &str = "P1FLOW";
-/// The session token cookies (contract §2.5): 30 days.
+/// The session token cookies (docs/pingone.md, "Flow cookies"): 30 days.
 pub const SESSION_MAX_AGE_SECONDS: u64 = 2_592_000;
 const MEDIA_PREFIX: &str = "application/vnd.pingidentity.";
 
@@ -161,12 +161,9 @@ impl Flow {
             }
             FlowStatus::MustChangePassword => out.push("password.reset"),
             FlowStatus::DeviceSelectionRequired => out.push("device.select"),
-            FlowStatus::OtpRequired => {
-                out.push("otp.check");
-                if self.devices.len() > 1 {
-                    out.push("device.select");
-                }
-            }
+            // PingOne's example OTP_REQUIRED flow (one device) offers `otp.check` and
+            // `device.select` (to send a new code), and no `session.reset`.
+            FlowStatus::OtpRequired => return vec!["otp.check", "device.select"],
             FlowStatus::Completed | FlowStatus::Failed => return out,
         }
         out.push("session.reset");
@@ -249,6 +246,9 @@ impl Engine {
         if !bound && !session {
             return Err(flow_access_denied());
         }
+        if self.flow_auth == crate::FlowAuth::WorkerTokenAndCookies {
+            self.authenticate_worker(req, now)?;
+        }
         self.store.flows[idx].last_activity = now;
         Ok(idx)
     }
@@ -261,6 +261,10 @@ impl Engine {
         let self_href = format!("{origin}/{env}/flows/{}", flow.id);
         let mut rels = vec![("self", self_href.clone())];
         rels.extend(flow.allowed_actions().into_iter().map(|a| (a, self_href.clone())));
+        let app = self.store.application(&flow.request.client_id);
+        if !matches!(flow.status, FlowStatus::Completed | FlowStatus::Failed) {
+            rels.push(("signOnPage", self.sign_on_page(origin, app.and_then(|a| a.login_page_url.clone()), &flow.id)));
+        }
         let mut v = json!({
             "_links": links(&rels),
             "id": flow.id,
@@ -270,7 +274,11 @@ impl Engine {
             "createdAt": iso8601(flow.created_at),
             "expiresAt": iso8601(flow.last_activity.saturating_add(FLOW_IDLE)),
         });
+        put_opt(&mut v, "session", flow.session_id.as_ref().map(|id| json!({ "id": id })));
         let mut embedded = Map::new();
+        if let Some(app) = app {
+            embedded.insert("application".into(), json!({ "name": app.name }));
+        }
         if let Some(user) = flow.user_id.as_deref().and_then(|id| self.store.user(id)) {
             let mut u = json!({ "id": user.id, "username": user.username });
             put_opt(&mut u, "name", user.name.clone());
@@ -278,8 +286,13 @@ impl Engine {
         }
         if matches!(flow.status, FlowStatus::DeviceSelectionRequired | FlowStatus::OtpRequired) {
             let uid = flow.user_id.as_deref().unwrap_or_default();
+            // `userRetries`: the failed codes of the pending OTP on this device.
+            let retries = |id: &str| match (&flow.otp, &flow.selected_device) {
+                (Some(p), Some(selected)) if selected == id => p.failures,
+                _ => 0,
+            };
             let devices: Vec<Value> =
-                flow.devices.iter().filter_map(|id| self.store.device(uid, id)).map(Engine::flow_device_json).collect();
+                flow.devices.iter().filter_map(|id| self.store.device(uid, id)).map(|d| Engine::flow_device_json(d, retries(&d.id))).collect();
             embedded.insert("devices".into(), Value::Array(devices));
         }
         if matches!(flow.status, FlowStatus::UsernamePasswordRequired | FlowStatus::MustChangePassword) {

@@ -61,7 +61,7 @@ impl<'a> Incoming<'a> {
     }
 
     /// `Authorization: Basic ...`: `None` when absent or another scheme, `Some(None)` when
-    /// malformed, else the (form-decoded, RFC 6749 §2.3.1) client id and secret.
+    /// malformed, else the raw client id and secret (base64 of `id:secret`).
     pub fn basic_credentials(&self) -> Option<Option<(String, String)>> {
         let auth = self.header("authorization")?;
         let (scheme, value) = auth.trim().split_once(' ')?;
@@ -70,8 +70,10 @@ impl<'a> Incoming<'a> {
         }
         let decoded = STANDARD.decode(value.trim()).ok().and_then(|b| String::from_utf8(b).ok());
         Some(decoded.and_then(|text| {
+            // The raw `id:secret`, as PingOne documents it: nothing is form-decoded, so a
+            // secret sent as `%7E` instead of `~` does not match.
             let (id, secret) = text.split_once(':')?;
-            Some((form_decode(id), form_decode(secret)))
+            Some((id.to_string(), secret.to_string()))
         }))
     }
 
@@ -98,10 +100,6 @@ impl<'a> Incoming<'a> {
 
 pub fn media_type_of(content_type: &str) -> String {
     content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
-}
-
-fn form_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
 /// The first value of `name` in a list of pairs.

@@ -60,6 +60,59 @@ pub struct SandboxConfig {
     /// against provisioning into production).
     #[serde(default)]
     pub production: bool,
+    /// How `GET /as/resume` answers in `pi.flow` mode (docs/sandbox.md, "Settings").
+    #[serde(default)]
+    pub resume: ResumeAnswer,
+    /// What the flow API (`/flows/*`, `/as/resume`) requires (docs/sandbox.md, "Settings").
+    #[serde(default)]
+    pub flow_auth: FlowAuth,
+}
+
+/// How resume answers a completed `pi.flow` flow: PingOne's sources disagree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResumeAnswer {
+    /// 302 to the redirect URI with `code` and `state` in the query, as PingOne's developer
+    /// docs show it (simple SSO workflow, client-secret-JWT workflow). The default.
+    #[default]
+    Redirect,
+    /// 200 `application/hal+json` with `authorizeResponse: {code, state}`, as other workflow
+    /// pages describe it.
+    Json,
+}
+
+/// What a flow call must carry besides the flow's cookies: PingOne's sources disagree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowAuth {
+    /// The cookies only, as the docs' requests and the browser sample send them. The default.
+    #[default]
+    Cookies,
+    /// A worker access token (`Authorization: Bearer`) and the cookies, as one newer Ping sample
+    /// says ("omitting either causes a 401").
+    WorkerTokenAndCookies,
+}
+
+impl ResumeAnswer {
+    /// The `--resume` flag's values (also the serde names).
+    pub fn parse(s: &str) -> Option<ResumeAnswer> {
+        match s {
+            "redirect" | "302" => Some(ResumeAnswer::Redirect),
+            "json" | "200" => Some(ResumeAnswer::Json),
+            _ => None,
+        }
+    }
+}
+
+impl FlowAuth {
+    /// The `--flow-auth` flag's values (also the serde names, with `_`).
+    pub fn parse(s: &str) -> Option<FlowAuth> {
+        match s {
+            "cookies" => Some(FlowAuth::Cookies),
+            "worker-token-and-cookies" | "worker_token_and_cookies" => Some(FlowAuth::WorkerTokenAndCookies),
+            _ => None,
+        }
+    }
 }
 
 /// `Retry-After` (seconds) of an injected 429.
@@ -138,6 +191,8 @@ pub(crate) struct Engine {
     pub store: Store,
     pub ids: Ids,
     pub signer: TokenSigner,
+    pub resume: ResumeAnswer,
+    pub flow_auth: FlowAuth,
 }
 
 impl Sandbox {
@@ -150,7 +205,10 @@ impl Sandbox {
         // The key is a constant compiled into the crate; `jwt::tests` proves it loads.
         let signer = TokenSigner::load().expect("the embedded sandbox signing key is a valid PKCS#8 RSA key");
         let config = SandboxConfig { fail_rate: clamp_rate(config.fail_rate), ..config };
-        Sandbox { config, engine: Engine { store, ids, signer }, faults: Ids::with_stream(config.seed, 1) }
+        Sandbox {
+            config,
+            engine: Engine { store, ids, signer, resume: config.resume, flow_auth: config.flow_auth },
+            faults: Ids::with_stream(config.seed, 1) }
     }
 
     pub fn config(&self) -> SandboxConfig {

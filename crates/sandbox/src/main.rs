@@ -1,14 +1,15 @@
 //! `pingone-sandbox`: the PingOne emulator over HTTP on loopback.
 //!
 //! ```text
-//! pingone-sandbox --listen 127.0.0.1:0 [--latency-ms N] [--seed N] [--fail-rate P] [--production] [--allow-origin ORIGIN ...]
+//! pingone-sandbox --listen 127.0.0.1:0 [--latency-ms N] [--seed N] [--fail-rate P] [--production]
+//!                 [--resume redirect|json] [--flow-auth cookies|worker-token-and-cookies] [--allow-origin ORIGIN ...]
 //! ```
 //! Prints one JSON line on stdout once listening:
 //! `{"base_url", "env_id", "worker_client_id", "worker_client_secret", "api_base", "auth_base", "fail_rate"}`.
 
 use clap::Parser;
 use sandbox::server::{serve, ServerOptions};
-use sandbox::{Sandbox, SandboxConfig};
+use sandbox::{FlowAuth, ResumeAnswer, Sandbox, SandboxConfig};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,14 @@ struct Args {
     /// provisioning into production).
     #[arg(long)]
     production: bool,
+    /// How resume answers in pi.flow mode where PingOne's sources disagree: `redirect` (302 with
+    /// the code in Location, the developer docs; default) or `json` (200 with authorizeResponse).
+    #[arg(long, default_value = "redirect", value_parser = parse_resume)]
+    resume: ResumeAnswer,
+    /// What flow calls (/flows, /as/resume) need besides the cookies: `cookies` (nothing more, the
+    /// docs and the browser sample; default) or `worker-token-and-cookies` (one Ping sample).
+    #[arg(long, default_value = "cookies", value_parser = parse_flow_auth)]
+    flow_auth: FlowAuth,
     /// NOT PingOne behaviour, for browser tests only: answer CORS (with credentials) for this
     /// origin on every path, the management API included. Repeatable.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
@@ -53,6 +62,14 @@ fn parse_fail_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_resume(text: &str) -> Result<ResumeAnswer, String> {
+    ResumeAnswer::parse(text).ok_or_else(|| format!("`{text}` is not `redirect` or `json`"))
+}
+
+fn parse_flow_auth(text: &str) -> Result<FlowAuth, String> {
+    FlowAuth::parse(text).ok_or_else(|| format!("`{text}` is not `cookies` or `worker-token-and-cookies`"))
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -68,7 +85,14 @@ async fn run(args: Args) -> Result<(), String> {
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let sandbox = Sandbox::new(SandboxConfig { seed: args.seed, latency_ms: args.latency_ms, fail_rate: args.fail_rate, production: args.production });
+    let sandbox = Sandbox::new(SandboxConfig {
+        seed: args.seed,
+        latency_ms: args.latency_ms,
+        fail_rate: args.fail_rate,
+        production: args.production,
+        resume: args.resume,
+        flow_auth: args.flow_auth,
+    });
     let info = sandbox.info();
     let base_url = format!("http://{addr}");
     let ready = serde_json::json!({

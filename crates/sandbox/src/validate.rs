@@ -230,15 +230,6 @@ pub fn is_email(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// E.164: `+` then 2–15 digits, the first not zero. Spaces, dashes, dots and parentheses are
-/// tolerated and removed. Returns the normalised number.
-pub fn e164(s: &str) -> Option<String> {
-    let rest = s.trim().strip_prefix('+')?;
-    let digits: String = rest.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-    let ok = (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
-    ok.then(|| format!("+{digits}"))
-}
-
 /// An absolute URL without a fragment (redirect URIs).
 pub fn is_redirect_uri(s: &str) -> bool {
     url::Url::parse(s).map(|u| u.fragment().is_none() && !u.cannot_be_a_base()).unwrap_or(false)
@@ -296,9 +287,6 @@ mod tests {
         assert!(!is_email("a@b"));
         assert!(!is_email("a b@example.com"));
         assert!(!is_email("@example.com"));
-        assert_eq!(e164("+1 (512) 555-1234").as_deref(), Some("+15125551234"));
-        assert_eq!(e164("15125551234"), None);
-        assert_eq!(e164("+0123"), None);
         assert!(is_redirect_uri("https://app.example.com/callback?x=1"));
         assert!(!is_redirect_uri("https://app.example.com/cb#frag"));
         assert!(!is_redirect_uri("/callback"));

@@ -48,6 +48,7 @@ fn every_listed_code_is_emitted_somewhere() {
     let mut plain_text = c.mgmt_req(Method::Post, "/populations").header("Content-Type", "text/plain");
     plain_text.body = Some("x".into());
     c.send(plain_text); // UNSUPPORTED_MEDIA_TYPE
+    c.send(HttpRequest::new(Method::Get, format!("{}/as/authorize?response_mode=pi.flow", c.auth())).header("Accept", "application/json")); // NOT_ACCEPTABLE
     c.mgmt(Method::Post, "/populations", Some(json!({}))); // INVALID_DATA + REQUIRED_VALUE
     c.mgmt(Method::Get, "/users?filter=nonsense", None); // INVALID_VALUE
     c.mgmt(Method::Post, "/populations", Some(json!({ "name": format!("Pop {}", s.app_id) }))); // UNIQUENESS_VIOLATION

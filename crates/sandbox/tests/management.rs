@@ -476,7 +476,7 @@ fn password_set_mfa_enabled_and_devices() {
     let sms = c.mgmt_ok(Method::Post, &devices, Some(json!({ "type": "SMS", "phone": "+1 (512) 555-1234", "nickname": "Work" })), 201);
     assert_eq!(sms["phone"], "+15125551234");
     for (bad, target) in [
-        (json!({ "type": "SMS", "phone": "5125551234" }), "phone"),
+        (json!({ "type": "SMS", "phone": "+1 512 CALL NOW" }), "phone"),
         (json!({ "type": "SMS" }), "phone"),
         (json!({ "type": "EMAIL", "email": "nope" }), "email"),
         (json!({ "type": "FIDO2" }), "type"),

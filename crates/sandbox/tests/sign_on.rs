@@ -46,7 +46,8 @@ fn verify_with_jwks(c: &mut Client, jwt: &str) -> Value {
 
 #[test]
 fn pi_flow_happy_path_end_to_end() {
-    let mut c = Client::new(21);
+    // Resume answered as JSON (the setting); the default 302 is `pi_flow_resume_redirects_with_the_code`.
+    let mut c = Client::with_config(SandboxConfig { seed: 21, resume: ResumeAnswer::Json, ..SandboxConfig::default() });
     let s = c.provision(&["EMAIL"], Client::default_mfa_action());
     let p = pkce(1);
 
@@ -60,7 +61,7 @@ fn pi_flow_happy_path_end_to_end() {
     assert_eq!(flow["environment"]["id"], c.env().as_str());
     assert_eq!(flow["resumeUrl"], format!("{}/as/resume?flowId={flow_id}", c.auth()));
     assert_eq!(flow["_links"]["self"]["href"], c.flow_url(&flow_id));
-    assert_eq!(link_names(&flow), ["self", "session.reset", "usernamePassword.check"]);
+    assert_eq!(link_names(&flow), ["self", "session.reset", "signOnPage", "usernamePassword.check"]);
     assert_eq!(flow["_embedded"]["passwordPolicy"]["lockout"]["failureCount"], 5);
     assert!(flow["expiresAt"].as_str().unwrap().starts_with("2026-01-01T00:15:00."), "15 minutes after creation: {}", flow["expiresAt"]);
     let cookies = set_cookies(&r);
@@ -78,7 +79,7 @@ fn pi_flow_happy_path_end_to_end() {
     let flow = body(&r);
     assert_eq!(flow["status"], "OTP_REQUIRED");
     assert_eq!(flow["selectedDevice"]["id"], s.device_ids[0].as_str());
-    assert_eq!(link_names(&flow), ["otp.check", "self", "session.reset"]);
+    assert_eq!(link_names(&flow), ["device.select", "otp.check", "self", "signOnPage"]);
     assert_eq!(flow["_embedded"]["user"]["username"], s.username.as_str());
     let devices = flow["_embedded"]["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 1);
@@ -111,7 +112,7 @@ fn pi_flow_happy_path_end_to_end() {
     assert_eq!(link_names(&flow), ["self"]);
     assert!(flow.get("authorizeResponse").is_none());
 
-    // 18: resume gives the code (pi.flow: JSON).
+    // 18: resume gives the code (pi.flow, the JSON setting).
     let r = c.resume(&flow_id);
     assert_eq!(r.status, 200, "{}", r.body);
     let resumed = body(&r);
@@ -288,7 +289,7 @@ fn authorize_rejects_bad_clients_and_redirect_uris_as_json() {
     c.login(&flow_id, &s.username, PASSWORD);
     let otp = c.newest_otp();
     c.flow_post(&flow_id, "otp.check", json!({ "otp": otp }));
-    let code = body(&c.resume(&flow_id))["authorizeResponse"]["code"].as_str().unwrap().to_string();
+    let code = resumed_code(&c.resume(&flow_id));
     let r = c.send(c.token_request(&s, &[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", &p.verifier)]));
     assert_eq!(r.status, 200, "{}", r.body);
     // A duplicated parameter.
@@ -379,7 +380,7 @@ fn flow_calls_need_the_flow_cookie_or_the_session() {
     let r = c.send_bare(HttpRequest::new(Method::Get, format!("{}/as/resume?flowId={flow_id}", c.auth())));
     assert_eq!(r.status, 401, "resume needs the cookies too");
     let r = c.send_bare(HttpRequest::new(Method::Get, format!("{}/as/resume?flowId={flow_id}", c.auth())).header("Cookie", st));
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 302, "the ST cookie alone resumes");
     // Unknown flows.
     let r = c.flow_get("00000000-0000-4000-8000-000000000000");
     assert_eq!((r.status, body(&r)["code"].as_str()), (404, Some("NOT_FOUND")));
@@ -534,11 +535,11 @@ fn two_devices_ask_for_a_selection() {
     let r = c.login(&flow_id, &s.username, PASSWORD);
     let flow = body(&r);
     assert_eq!(flow["status"], "DEVICE_SELECTION_REQUIRED");
-    assert_eq!(link_names(&flow), ["device.select", "self", "session.reset"]);
+    assert_eq!(link_names(&flow), ["device.select", "self", "session.reset", "signOnPage"]);
     let devices = flow["_embedded"]["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 2);
     assert_eq!(devices[1]["type"], "SMS");
-    assert_eq!(devices[1]["phone"], "+*******0101");
+    assert_eq!(devices[1]["phone"], "*******01");
     assert!(c.sb.outbox().is_empty(), "no OTP before a device is chosen");
     let r = c.flow_post(&flow_id, "device.select", json!({ "device": { "id": "00000000-0000-4000-8000-000000000000" } }));
     assert_eq!((r.status, detail_target(&r).as_str()), (400, "device.id"));
@@ -548,7 +549,7 @@ fn two_devices_ask_for_a_selection() {
     let flow = body(&r);
     assert_eq!(flow["status"], "OTP_REQUIRED");
     assert_eq!(flow["selectedDevice"]["id"], s.device_ids[1].as_str());
-    assert_eq!(link_names(&flow), ["device.select", "otp.check", "self", "session.reset"], "switching devices stays possible");
+    assert_eq!(link_names(&flow), ["device.select", "otp.check", "self", "signOnPage"], "switching devices stays possible");
     assert_eq!(c.sb.outbox().last().unwrap().to, "+15125550101");
     let sms_otp = c.newest_otp();
     // Switch to the email device: a new code, and the SMS one no longer works.
@@ -571,7 +572,7 @@ fn policies_without_mfa_or_devices() {
     let p = pkce(12);
     let flow_id = body(&c.authorize(&Client::authorize_params(&s.app_id, &p, Some("pi.flow"))))["id"].as_str().unwrap().to_string();
     assert_eq!(body(&c.login(&flow_id, &s.username, PASSWORD))["status"], "COMPLETED");
-    let code = body(&c.resume(&flow_id))["authorizeResponse"]["code"].as_str().unwrap().to_string();
+    let code = resumed_code(&c.resume(&flow_id));
     let r = c.send(c.token_request(
         &s,
         &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT_URI), ("code_verifier", &p.verifier)],
@@ -610,7 +611,7 @@ fn policies_without_mfa_or_devices() {
     let flow = body(&r);
     assert_eq!(
         link_names(&flow),
-        ["password.forgot", "self", "session.reset", "usernamePassword.check"],
+        ["password.forgot", "self", "session.reset", "signOnPage", "usernamePassword.check"],
         "the default LOGIN action has recovery on"
     );
     assert_eq!(body(&c.login(flow["id"].as_str().unwrap(), &s.username, PASSWORD))["status"], "COMPLETED");
@@ -655,14 +656,16 @@ fn forced_password_change_and_session_reset() {
     let flow_id = body(&c.authorize(&Client::authorize_params(&s.app_id, &p, Some("pi.flow"))))["id"].as_str().unwrap().to_string();
     let flow = body(&c.login(&flow_id, &s.username, PASSWORD));
     assert_eq!(flow["status"], "MUST_CHANGE_PASSWORD");
-    assert_eq!(link_names(&flow), ["password.reset", "self", "session.reset"]);
+    assert_eq!(link_names(&flow), ["password.reset", "self", "session.reset", "signOnPage"]);
     let r = c.flow_post(&flow_id, "password.reset", json!({ "currentPassword": "Wrong-Horse-9!", "newPassword": "Another-Horse-8?" }));
     assert_eq!((r.status, detail_target(&r).as_str()), (400, "currentPassword"));
     let r = c.flow_post(&flow_id, "password.reset", json!({ "currentPassword": PASSWORD, "newPassword": "weak" }));
     assert_eq!((r.status, detail_target(&r).as_str()), (400, "newPassword"));
     let r = c.flow_post(&flow_id, "password.reset", json!({ "currentPassword": PASSWORD, "newPassword": "Another-Horse-8?" }));
     assert_eq!(body(&r)["status"], "OTP_REQUIRED", "{}", r.body);
-    // session.reset goes back to the start (switch account).
+    // OTP_REQUIRED does not offer session.reset (PingOne's example flow); a new flow does.
+    assert_eq!(c.flow_post(&flow_id, "session.reset", json!({})).status, 400);
+    let flow_id = body(&c.authorize(&Client::authorize_params(&s.app_id, &p, Some("pi.flow"))))["id"].as_str().unwrap().to_string();
     let flow = body(&c.flow_post(&flow_id, "session.reset", json!({})));
     assert_eq!(flow["status"], "USERNAME_PASSWORD_REQUIRED");
     assert!(flow["_embedded"].get("user").is_none());
@@ -792,7 +795,7 @@ fn other_client_authentication_methods_and_refresh_tokens() {
         c.login(&flow_id, &s.username, PASSWORD);
         let otp = c.newest_otp();
         c.flow_post(&flow_id, "otp.check", json!({ "otp": otp }));
-        let code = body(&c.resume(&flow_id))["authorizeResponse"]["code"].as_str().unwrap().to_string();
+        let code = resumed_code(&c.resume(&flow_id));
         let url = format!("{}/as/token", c.auth());
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -920,4 +923,132 @@ fn authorize_by_post_form_and_the_otp_lifetime() {
     let r = c.flow_post(&flow_id, "otp.check", json!({ "otp": otp }));
     assert_eq!((r.status, detail_code(&r).as_str()), (400, "INVALID_OTP"));
     assert!(body(&r)["details"][0]["message"].as_str().unwrap().contains("expired"));
+}
+
+/// PingOne's samples send `Basic base64(client_id:client_secret)` with the raw secret; a secret
+/// form-encoded first (`~` as `%7E`, RFC 6749 §2.3.1) is a different secret and is refused.
+#[test]
+fn basic_client_authentication_takes_the_raw_secret_only() {
+    let seed = (0..64u64).find(|s| Client::new(*s).info.worker_client_secret.contains('~')).expect("a generated secret with `~`");
+    let mut c = Client::new(seed);
+    let (id, secret) = (c.info.worker_client_id.clone(), c.info.worker_client_secret.clone());
+    let token = |c: &mut Client, authorization: String| {
+        c.send(
+            HttpRequest::new(Method::Post, format!("{}/as/token", c.auth()))
+                .header("Authorization", authorization)
+                .form_body(&[("grant_type", "client_credentials")]),
+        )
+    };
+    let r = token(&mut c, basic(&id, &secret));
+    assert_eq!(r.status, 200, "the raw secret: {}", r.body);
+    let encoded = secret.replace('~', "%7E");
+    let r = token(&mut c, basic(&id, &encoded));
+    assert_eq!((r.status, body(&r)["error"].as_str()), (401, Some("invalid_client")), "a form-encoded secret: {}", r.body);
+    assert!(r.headers.get("www-authenticate").is_some());
+    // The client crate sends exactly the raw form.
+    assert_eq!(pingone::oauth::basic_auth(&id, &secret), basic(&id, &secret));
+}
+
+/// Resume in pi.flow answers as PingOne's developer docs show it: 302 with the code in
+/// `Location` (the redirect URI with `code` and `state`).
+#[test]
+fn pi_flow_resume_redirects_with_the_code() {
+    let mut c = Client::new(61);
+    let s = c.provision(&["EMAIL"], Client::default_mfa_action());
+    let p = pkce(61);
+    let flow_id = c.sign_on(&s, &p);
+    let r = c.resume(&flow_id);
+    assert_eq!(r.status, 302, "{}", r.body);
+    let location = r.headers.get("location").unwrap().to_string();
+    assert!(location.starts_with(&format!("{REDIRECT_URI}?")), "{location}");
+    let params = url_params(&location);
+    assert_eq!(param(&params, "state"), Some("st-123"));
+    let code = param(&params, "code").unwrap().to_string();
+    let r = c.send(c.token_request(
+        &s,
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT_URI), ("code_verifier", &p.verifier)],
+    ));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// PingOne refuses a strict `Accept: application/json` on authorize with 406.
+#[test]
+fn authorize_with_accept_application_json_is_406() {
+    let mut c = Client::new(62);
+    let s = c.provision(&["EMAIL"], Client::default_mfa_action());
+    let p = pkce(62);
+    let mut u = url::Url::parse(&format!("{}/as/authorize", c.auth())).unwrap();
+    u.query_pairs_mut().extend_pairs(Client::authorize_params(&s.app_id, &p, Some("pi.flow")).iter());
+    let r = c.send(HttpRequest::new(Method::Get, u.to_string()).header("Accept", "application/json"));
+    assert_eq!(r.status, 406, "{}", r.body);
+    assert_eq!(body(&r)["code"], "NOT_ACCEPTABLE");
+    for accept in ["*/*", "application/hal+json", "application/*", "text/html,application/xhtml+xml,*/*;q=0.8"] {
+        let r = c.send(HttpRequest::new(Method::Get, u.to_string()).header("Accept", accept));
+        assert_eq!(r.status, 200, "{accept}: {}", r.body);
+    }
+    let r = c.send(HttpRequest::new(Method::Get, u.to_string()));
+    assert_eq!(r.status, 200, "no Accept: {}", r.body);
+}
+
+/// OTP_REQUIRED with one device: the links of PingOne's example (`otp.check`, `device.select`,
+/// `self`, `signOnPage`), the documented device fields and masking, and the flow's
+/// `_embedded.application` and `session`.
+#[test]
+fn otp_required_with_one_device_has_the_documented_links_and_fields() {
+    let mut c = Client::new(63);
+    let s = c.provision(&["SMS"], Client::default_mfa_action());
+    let p = pkce(63);
+    let r = c.authorize(&Client::authorize_params(&s.app_id, &p, Some("pi.flow")));
+    let flow = body(&r);
+    let flow_id = flow["id"].as_str().unwrap().to_string();
+    assert_eq!(flow["_embedded"]["application"]["name"], "Login MFA App");
+    assert!(flow["_links"]["signOnPage"]["href"].as_str().unwrap().contains(&format!("flowId={flow_id}")));
+    let r = c.login(&flow_id, &s.username, PASSWORD);
+    let flow = body(&r);
+    assert_eq!(flow["status"], "OTP_REQUIRED");
+    assert_eq!(link_names(&flow), ["device.select", "otp.check", "self", "signOnPage"]);
+    let device = &flow["_embedded"]["devices"][0];
+    assert_eq!(device["status"], "ACTIVE");
+    assert_eq!(device["userRetries"], 0);
+    assert_eq!(device["phone"], "*******00", "stars, then the last two digits of +15125550100");
+    assert!(flow["session"]["id"].is_string(), "{flow}");
+    assert_eq!(flow["_embedded"]["application"]["name"], "Login MFA App");
+}
+
+/// PingOne's device docs accept `15125551234`, `1-512-555-1234` and `+1 (512) 555-1234`.
+#[test]
+fn sms_devices_accept_the_documented_phone_forms() {
+    let mut c = Client::new(64);
+    let s = c.provision(&[], Client::default_mfa_action());
+    for phone in ["15125551234", "1-512-555-1234", "+1 (512) 555-1234", "+1.512.555.1234", "+15125551234"] {
+        let d = c.mgmt_ok(Method::Post, &format!("/users/{}/devices", s.user_id), Some(json!({ "type": "SMS", "phone": phone })), 201);
+        assert_eq!(d["phone"], "+15125551234", "{phone}");
+    }
+    for bad in ["+1 512 CALL NOW", "12", "+0123456789", ""] {
+        let r = c.mgmt(Method::Post, &format!("/users/{}/devices", s.user_id), Some(json!({ "type": "SMS", "phone": bad })));
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+}
+
+/// The settings where PingOne's sources disagree: resume as JSON, and flow calls that need a
+/// worker token besides the cookies.
+#[test]
+fn settings_switch_the_resume_answer_and_the_flow_credentials() {
+    let mut c = Client::with_config(SandboxConfig { seed: 65, resume: ResumeAnswer::Json, ..SandboxConfig::default() });
+    let s = c.provision(&["EMAIL"], Client::default_mfa_action());
+    let flow_id = c.sign_on(&s, &pkce(65));
+    let r = c.resume(&flow_id);
+    assert_eq!((r.status, body(&r)["authorizeResponse"]["state"].as_str()), (200, Some("st-123")), "{}", r.body);
+
+    let mut c = Client::with_config(SandboxConfig { seed: 66, flow_auth: FlowAuth::WorkerTokenAndCookies, ..SandboxConfig::default() });
+    let s = c.provision(&["EMAIL"], Client::default_mfa_action());
+    let r = c.authorize(&Client::authorize_params(&s.app_id, &pkce(66), Some("pi.flow")));
+    let flow_id = body(&r)["id"].as_str().unwrap().to_string();
+    let r = c.flow_get(&flow_id);
+    assert_eq!((r.status, detail_code(&r).as_str()), (401, "INVALID_TOKEN"), "the cookies alone: {}", r.body);
+    let bearer = format!("Bearer {}", c.token);
+    let r = c.send(HttpRequest::new(Method::Get, c.flow_url(&flow_id)).header("Authorization", bearer.clone()));
+    assert_eq!(r.status, 200, "worker token and cookies: {}", r.body);
+    let r = c.send_bare(HttpRequest::new(Method::Get, c.flow_url(&flow_id)).header("Authorization", bearer));
+    assert_eq!(r.status, 401, "the worker token alone");
 }

@@ -99,11 +99,8 @@ pub fn build_lookup(step: StepId, s: &WorkflowState) -> Result<Option<HttpReques
 fn same(pointer: &str, sent: &Value, listed: Option<&Value>) -> bool {
     let Some(listed) = listed else { return false };
     match (pointer, sent.as_str(), listed.as_str()) {
-        // PingOne may store a phone number normalised (`+1 512-555-0100` -> `+15125550100`).
-        ("/phone", Some(a), Some(b)) => {
-            let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-            digits(a) == digits(b)
-        }
+        // PingOne stores a phone number normalised (`1-512-555-0100` -> `+15125550100`).
+        ("/phone", Some(a), Some(b)) => crate::phone::normalize(a).is_some_and(|a| crate::phone::normalize(b) == Some(a)),
         ("/email", Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
         _ => sent == listed,
     }

@@ -2,6 +2,7 @@
 
 use super::state::WorkflowConfig;
 use crate::models::DeviceType;
+use crate::phone::is_phone_number;
 use serde::{Deserialize, Serialize};
 
 /// One problem with one input field; `field` is the config field's name.
@@ -35,13 +36,6 @@ pub fn is_email(s: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// E.164: a `+`, then 8 to 15 digits (spaces, dashes and dots tolerated, as PingOne does).
-pub fn is_e164(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('+') else { return false };
-    let digits: String = rest.chars().filter(|c| !matches!(c, ' ' | '-' | '.')).collect();
-    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 /// Sign-on policy names: `^[a-zA-Z0-9_. -]+$` (or an absolute URI), per PingOne's schema.
@@ -81,8 +75,8 @@ pub fn validate_config(c: &WorkflowConfig) -> Vec<FieldError> {
         DeviceType::Email if !is_email(&c.device_email) => {
             out.push(err("device_email", "the OTP goes to this address: enter a valid email"))
         }
-        DeviceType::Sms if !is_e164(&c.device_phone) => {
-            out.push(err("device_phone", "a phone number in E.164 form, like +15125550100"))
+        DeviceType::Sms if !is_phone_number(&c.device_phone) => {
+            out.push(err("device_phone", "a phone number with its country code, like +15125550100 or 1-512-555-0100"))
         }
         _ => {}
     }
@@ -118,9 +112,8 @@ mod tests {
         assert!(is_email("a@b.co"));
         assert!(!is_email("a@b"));
         assert!(!is_email("a b@c.d"));
-        assert!(is_e164("+1 512-555-0100"));
-        assert!(!is_e164("5125550100"));
-        assert!(!is_e164("+12"));
+        assert!(is_phone_number("+1 512-555-0100"));
+        assert!(!is_phone_number("+12"));
         assert!(is_policy_name("Login_MFA 1.0-x"));
         assert!(!is_policy_name("bad/name"));
     }
@@ -140,5 +133,16 @@ mod tests {
         c.device_phone = "555".into();
         let fields: Vec<_> = validate_config(&c).into_iter().map(|e| e.field).collect();
         assert_eq!(fields, vec!["device_phone", "scopes", "redirect_uri"]);
+    }
+
+    /// The forms PingOne's device docs accept are accepted before the run starts.
+    #[test]
+    fn documented_phone_forms_pass_the_input_check() {
+        let mut c = WorkflowConfig::new(Endpoints::for_region(Region::Na), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "worker", "ab12");
+        c.device_type = DeviceType::Sms;
+        for phone in ["15125551234", "1-512-555-1234", "+1 (512) 555-1234", "+1.512.555.1234"] {
+            c.device_phone = phone.into();
+            assert_eq!(validate_config(&c), vec![], "{phone}");
+        }
     }
 }

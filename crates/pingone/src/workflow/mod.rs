@@ -15,7 +15,7 @@ mod steps;
 pub use adopt::{apply_lookup, build_lookup, creates_object, Adoption};
 pub use cleanup::{cleanup_plan, Cleaned, CleanupItem, CleanupTarget};
 pub use dag::{critical_path, validate, DagError, Progress, StepStatus};
-pub use input::{is_e164, is_email, is_policy_name, is_uuid, validate_config, FieldError};
+pub use input::{is_email, is_policy_name, is_uuid, validate_config, FieldError};
 pub use state::{Created, Endpoints, Secrets, WorkflowConfig, WorkflowState};
 
 use crate::error::ApiError;

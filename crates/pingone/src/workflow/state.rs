@@ -151,6 +151,10 @@ pub struct Created {
     pub environment_type: Option<crate::models::EnvironmentType>,
     #[serde(default)]
     pub environment_name: Option<String>,
+    /// The flow API refused the flow's cookies alone (401): from then on flow calls also carry
+    /// the worker token, as one Ping sample says PingOne wants (docs/sandbox.md, "Settings").
+    #[serde(default)]
+    pub flow_wants_worker_token: bool,
 }
 
 impl Created {

@@ -50,7 +50,7 @@ fn expect<T: DeserializeOwned>(r: &HttpResponse, ok: &[u16]) -> Result<T, StepEr
         .map_err(|e| ApiError::Malformed { status: r.status, reason: e.to_string() }.into())
 }
 
-/// Flow requests follow the flow's `_links` (contract §5.3), falling back to the documented URL.
+/// Flow requests follow the flow's `_links` (docs/pingone.md, "Requests and media types"), falling back to the documented URL.
 fn flow_action(s: &WorkflowState, action: &'static str, body: &impl serde::Serialize) -> Result<Planned, BuildError> {
     let flow = s.flow.as_ref().ok_or(BuildError::Missing { what: "flow", from: super::StepId::Authorize })?;
     let href = flow.action_href(action).ok_or_else(|| BuildError::ActionNotAllowed {
@@ -59,7 +59,29 @@ fn flow_action(s: &WorkflowState, action: &'static str, body: &impl serde::Seria
         allowed: flow.allowed_actions().iter().map(|a| a.to_string()).collect(),
     })?;
     let media_type = media::flow_action_media_type(action).unwrap_or(media::JSON);
-    Ok(Planned::Request(HttpRequest::new(Method::Post, href).json_body(media_type, body)))
+    Ok(Planned::Request(flow_request(s, Method::Post, href.to_string()).json_body(media_type, body)))
+}
+
+/// A flow-API request (`/flows/*`, `/as/resume`): the cookies do the binding (the transport
+/// replays them); the worker token goes along only once the flow API asked for it.
+fn flow_request(s: &WorkflowState, method: Method, url: String) -> HttpRequest {
+    let request = HttpRequest::new(method, url);
+    match s.secrets.worker_token.as_ref().filter(|_| s.created.flow_wants_worker_token && !s.config.worker_token_from_proxy) {
+        Some(token) => request.header("Authorization", format!("Bearer {}", token.expose())),
+        None => request,
+    }
+}
+
+/// Docs and the browser sample call the flow API with cookies only; one Ping sample says
+/// PingOne wants the worker token as well ("omitting either causes a 401"). A 401 to the
+/// cookies alone, with a worker token at hand: remember that, and send the call again with it.
+fn wants_worker_token(s: &mut WorkflowState, r: &HttpResponse) -> bool {
+    let refused = r.status == 401 && ApiError::from_response(r.status, &r.body).code() == Some("ACCESS_FAILED");
+    let retry = refused && !s.created.flow_wants_worker_token && s.secrets.worker_token.is_some() && !s.config.worker_token_from_proxy;
+    if retry {
+        s.created.flow_wants_worker_token = true;
+    }
+    retry
 }
 
 fn apply_flow(s: &mut WorkflowState, r: &HttpResponse) -> Result<FlowStatus, StepError> {
@@ -359,7 +381,7 @@ pub(super) fn build_create_device(s: &WorkflowState) -> Result<Planned, BuildErr
 }
 
 pub(super) fn apply_create_device(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
-    // The create status is undocumented (contract §3 call 13): accept 200 or 201.
+    // The create status is undocumented (docs/pingone.md, call 13): accept 200 or 201.
     let d: Device = expect(r, &[200, 201])?;
     let activating = s.created.device_id.as_deref() == Some(d.id.as_str());
     let totp = d.device_type == "TOTP";
@@ -410,10 +432,13 @@ pub(super) fn build_read_flow(s: &WorkflowState) -> Result<Planned, BuildError> 
         .action_href("self")
         .map(str::to_string)
         .unwrap_or_else(|| format!("{}/flows/{}", s.config.auth_base(), flow.id));
-    Ok(Planned::Request(HttpRequest::new(Method::Get, href).header("Accept", "*/*")))
+    Ok(Planned::Request(flow_request(s, Method::Get, href).header("Accept", "*/*")))
 }
 
 pub(super) fn apply_read_flow(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
+    if wants_worker_token(s, r) {
+        return Ok(Applied::Again);
+    }
     apply_flow(s, r)?;
     Ok(Applied::Done)
 }
@@ -433,6 +458,9 @@ pub(super) fn build_check_username_password(s: &WorkflowState) -> Result<Planned
 }
 
 pub(super) fn apply_check_username_password(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
+    if wants_worker_token(s, r) {
+        return Ok(Applied::Again);
+    }
     match apply_flow(s, r)? {
         FlowStatus::Failed => Err(StepError::FlowFailed(flow_error_message(s))),
         _ => Ok(Applied::Done),
@@ -470,6 +498,10 @@ pub(super) fn build_check_otp(s: &WorkflowState) -> Result<Planned, BuildError> 
 }
 
 pub(super) fn apply_check_otp(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
+    // Refused before PingOne looked at the code: keep it for the call with the worker token.
+    if wants_worker_token(s, r) {
+        return Ok(Applied::Again);
+    }
     // An OTP is single-use: forget it whatever the answer was.
     let was_otp_check = s.flow.as_ref().map(|f| f.status == FlowStatus::OtpRequired).unwrap_or(false);
     if was_otp_check {
@@ -502,10 +534,13 @@ pub(super) fn build_resume(s: &WorkflowState) -> Result<Planned, BuildError> {
         u.extend(url::form_urlencoded::byte_serialize(flow.id.as_bytes()));
         u
     });
-    Ok(Planned::Request(HttpRequest::new(Method::Get, href).header("Accept", "*/*")))
+    Ok(Planned::Request(flow_request(s, Method::Get, href).header("Accept", "*/*")))
 }
 
 pub(super) fn apply_resume(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
+    if wants_worker_token(s, r) {
+        return Ok(Applied::Again);
+    }
     // pi.flow answers JSON with authorizeResponse; redirect mode answers 302 with Location.
     let (code, state) = if (300..400).contains(&r.status) {
         let location = r.headers.get("location").ok_or_else(|| ApiError::Malformed {

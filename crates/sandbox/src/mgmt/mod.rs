@@ -185,7 +185,7 @@ impl Engine {
     }
 
     /// A bearer token this sandbox issued to a worker application, not expired.
-    fn authenticate_worker(&self, req: &Incoming<'_>, now: u64) -> Result<(), P1Error> {
+    pub(crate) fn authenticate_worker(&self, req: &Incoming<'_>, now: u64) -> Result<(), P1Error> {
         let token = req.bearer().ok_or_else(P1Error::invalid_token)?;
         let issued = self.store.tokens.iter().find(|t| t.token == token).ok_or_else(P1Error::invalid_token)?;
         let worker = self.store.application(&issued.client_id).is_some_and(|a| a.is_worker());

@@ -6,7 +6,7 @@ use crate::clock::{iso8601, MINUTE};
 use crate::errors::{Detail, DetailCode, P1Error, Result};
 use crate::http::{json_response, links, no_content, Incoming, JSON};
 use crate::store::{Device, DeviceType, Password, PasswordPolicy, PendingOtp, Population, User, SPECIAL_CHARACTERS};
-use crate::validate::{e164, is_email, is_printable, Body};
+use crate::validate::{is_email, is_printable, Body};
 use crate::{totp, Engine, OutboxMessage};
 use pingone::http::HttpResponse;
 use serde_json::{json, Map, Value};
@@ -101,11 +101,11 @@ fn mask_email(email: &str) -> String {
     }
 }
 
+/// A phone as the flow shows it: seven stars, then the last two digits (`*******34`).
 fn mask_phone(phone: &str) -> String {
     let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    let keep = digits.len().saturating_sub(4);
-    let masked: String = digits.iter().enumerate().map(|(i, c)| if i < keep { '*' } else { *c }).collect();
-    format!("+{masked}")
+    let last_two: String = digits[digits.len().saturating_sub(2)..].iter().collect();
+    format!("*******{last_two}")
 }
 
 impl Engine {
@@ -464,8 +464,8 @@ impl Engine {
     }
 
     /// A device as the flow API shows it (`_embedded.devices[]`): email and phone masked.
-    pub(crate) fn flow_device_json(d: &Device) -> Value {
-        let mut v = json!({ "id": d.id, "type": d.device_type.as_str() });
+    pub(crate) fn flow_device_json(d: &Device, user_retries: u32) -> Value {
+        let mut v = json!({ "id": d.id, "type": d.device_type.as_str(), "status": d.status, "userRetries": user_retries });
         put_opt(&mut v, "email", d.email.as_deref().map(|e| json!(mask_email(e))));
         put_opt(&mut v, "phone", d.phone.as_deref().map(|p| json!(mask_phone(p))));
         put_opt(&mut v, "nickname", d.nickname.clone().map(Value::String));
@@ -515,12 +515,13 @@ impl Engine {
             }
             Some(DeviceType::Sms | DeviceType::Voice) => {
                 if let Some(p) = b.string("phone", true) {
-                    phone = e164(&p);
+                    // The client's rule too (pingone::phone): the forms PingOne's device docs list.
+                    phone = pingone::phone::normalize(&p);
                     if phone.is_none() {
-                        b.push(
-                            Detail::invalid("phone", format!("`{p}` is not a phone number in E.164 format (`+` and country code)."))
-                                .with("allowedPattern", "^\\+[1-9][0-9]{1,14}$"),
-                        );
+                        b.push(Detail::invalid(
+                            "phone",
+                            format!("`{p}` is not a phone number: the country code and number, digits with optional `+`, spaces, dashes, dots or parentheses."),
+                        ));
                     }
                 }
             }
@@ -743,6 +744,6 @@ mod tests {
     #[test]
     fn masks() {
         assert_eq!(mask_email("jdoe@example.com"), "jd*****@example.com");
-        assert_eq!(mask_phone("+15125551234"), "+*******1234");
+        assert_eq!(mask_phone("+15125551234"), "*******34");
     }
 }

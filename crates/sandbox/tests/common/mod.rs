@@ -5,7 +5,8 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use pingone::http::{CookieJar, HttpRequest, HttpResponse, Method};
-use sandbox::{Sandbox, SandboxConfig, SandboxInfo};
+#[allow(unused_imports)]
+pub use sandbox::{FlowAuth, ResumeAnswer, Sandbox, SandboxConfig, SandboxInfo};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -365,8 +366,16 @@ impl Client {
     pub fn code(&mut self, s: &Setup, pkce: &Pkce) -> String {
         let flow_id = self.sign_on(s, pkce);
         let r = self.resume(&flow_id);
-        assert_eq!(r.status, 200, "{}", r.body);
-        body(&r)["authorizeResponse"]["code"].as_str().unwrap().to_string()
+        resumed_code(&r)
+    }
+}
+
+/// The code of a resume answer: a 302 `Location` (the default) or JSON `authorizeResponse`.
+pub fn resumed_code(r: &HttpResponse) -> String {
+    match r.status {
+        302 => param(&url_params(r.headers.get("location").unwrap()), "code").unwrap().to_string(),
+        200 => body(r)["authorizeResponse"]["code"].as_str().unwrap().to_string(),
+        other => panic!("resume answered {other}: {}", r.body),
     }
 }
 
