@@ -26,6 +26,8 @@ free_port() {
 }
 
 # pingone-sandbox and pingone-proxy on loopback for the live-mode browser test (tests/live.rs):
+# each prints one JSON line on stdout when ready (the proxy's notes on stderr go to
+# target/test-logs/proxy.stderr).
 # the test page (wasm-bindgen-test-runner on $runner_port) calls the proxy cross-origin.
 live_pids=()
 start_live_stack() {
@@ -41,7 +43,7 @@ start_live_stack() {
   export WORKBENCH_LIVE_WORKER_ID="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["worker_client_id"])')"
   export WORKBENCH_LIVE_WORKER_SECRET="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["worker_client_secret"])')"
   target/debug/pingone-proxy --listen 127.0.0.1:0 --allow-origin "http://127.0.0.1:$runner_port" \
-    --upstream-api "$WORKBENCH_LIVE_SANDBOX" --upstream-auth "$WORKBENCH_LIVE_SANDBOX" --rate-limit 0 --quiet >"$px_out" 2>&1 &
+    --upstream-api "$WORKBENCH_LIVE_SANDBOX" --upstream-auth "$WORKBENCH_LIVE_SANDBOX" --rate-limit 0 --quiet >"$px_out" 2>>"$ROOT/target/test-logs/proxy.stderr" &
   live_pids+=($!)
   for _ in $(seq 100); do line="$(head -n1 "$px_out")"; [ -n "$line" ] && break; sleep 0.1; done
   export WORKBENCH_LIVE_PROXY="$(printf '%s' "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["proxy_url"].rstrip("/"))')" || return 1
@@ -112,7 +114,7 @@ suite_e2e() {
   live_port="$(free_port)"
   live_out="$(mktemp)"
   target/debug/pingone-proxy --listen "127.0.0.1:$live_port" --allow-origin "http://127.0.0.1:$live_port" \
-    --sandbox --seed 9 --serve dist --rate-limit 0 --quiet >"$live_out" 2>&1 &
+    --sandbox --seed 9 --serve dist --rate-limit 0 --quiet >"$live_out" 2>>"$ROOT/target/test-logs/proxy.stderr" &
   live_pid=$!
   for _ in $(seq 100); do line="$(head -n1 "$live_out")"; [ -n "$line" ] && break; sleep 0.1; done
   local live_tenant
