@@ -51,7 +51,11 @@ fn openapi_dir() -> Option<PathBuf> {
     DIR.get_or_init(|| {
         let dir = match std::env::var_os("SHARED_DIR") {
             Some(shared) => PathBuf::from(shared).join("pingone/openapi"),
-            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pingone/openapi"),
+            // crates/pingone -> the repository root -> the folder that holds the clone.
+            None => match Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(3) {
+                Some(beside) => beside.join("shared/pingone/openapi"),
+                None => return None,
+            },
         };
         if [MANAGEMENT_SPEC, MFA_SPEC, AUTH_FLOWS_SPEC].iter().all(|f| dir.join(f).is_file()) {
             return Some(dir);
