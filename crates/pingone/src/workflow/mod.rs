@@ -97,6 +97,12 @@ impl StepId {
     pub fn is_management(self) -> bool {
         self != WorkerToken && self.step().endpoint.contains("{api}")
     }
+    /// True for the flow API's calls (`/flows/*`, `/as/resume`): bound to the flow by its
+    /// cookies, and given the worker token too once PingOne refuses the cookies alone
+    /// (docs/pingone.md, "Known differences").
+    pub fn is_flow_call(self) -> bool {
+        matches!(self, ReadFlow | CheckUsernamePassword | CheckOtp | Resume)
+    }
 }
 
 /// What a step wants to do next.
@@ -230,6 +236,10 @@ impl StepId {
 
     /// Applies this step's response; `now_ms` is now (epoch ms).
     pub fn apply(self, s: &mut WorkflowState, response: &HttpResponse, now_ms: u64) -> Result<Applied, StepError> {
+        // Refused before PingOne looked at the request (an OTP is kept for the next try).
+        if self.is_flow_call() && steps::retry_with_worker_token(s, response) {
+            return Ok(Applied::Again);
+        }
         match self {
             WorkerToken => steps::apply_worker_token(s, response, now_ms),
             CreateApplication => steps::apply_create_application(s, response, now_ms),

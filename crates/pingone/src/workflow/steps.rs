@@ -75,7 +75,7 @@ fn flow_request(s: &WorkflowState, method: Method, url: String) -> HttpRequest {
 /// Docs and the browser sample call the flow API with cookies only; one Ping sample says
 /// PingOne wants the worker token as well ("omitting either causes a 401"). A 401 to the
 /// cookies alone, with a worker token at hand: remember that, and send the call again with it.
-fn wants_worker_token(s: &mut WorkflowState, r: &HttpResponse) -> bool {
+pub(super) fn retry_with_worker_token(s: &mut WorkflowState, r: &HttpResponse) -> bool {
     let refused = r.status == 401 && ApiError::from_response(r.status, &r.body).code() == Some("ACCESS_FAILED");
     let retry = refused && !s.created.flow_wants_worker_token && s.secrets.worker_token.is_some() && !s.config.worker_token_from_proxy;
     if retry {
@@ -436,9 +436,6 @@ pub(super) fn build_read_flow(s: &WorkflowState) -> Result<Planned, BuildError> 
 }
 
 pub(super) fn apply_read_flow(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
-    if wants_worker_token(s, r) {
-        return Ok(Applied::Again);
-    }
     apply_flow(s, r)?;
     Ok(Applied::Done)
 }
@@ -458,9 +455,6 @@ pub(super) fn build_check_username_password(s: &WorkflowState) -> Result<Planned
 }
 
 pub(super) fn apply_check_username_password(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
-    if wants_worker_token(s, r) {
-        return Ok(Applied::Again);
-    }
     match apply_flow(s, r)? {
         FlowStatus::Failed => Err(StepError::FlowFailed(flow_error_message(s))),
         _ => Ok(Applied::Done),
@@ -499,9 +493,6 @@ pub(super) fn build_check_otp(s: &WorkflowState) -> Result<Planned, BuildError> 
 
 pub(super) fn apply_check_otp(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
     // Refused before PingOne looked at the code: keep it for the call with the worker token.
-    if wants_worker_token(s, r) {
-        return Ok(Applied::Again);
-    }
     // An OTP is single-use: forget it whatever the answer was.
     let was_otp_check = s.flow.as_ref().map(|f| f.status == FlowStatus::OtpRequired).unwrap_or(false);
     if was_otp_check {
@@ -538,9 +529,6 @@ pub(super) fn build_resume(s: &WorkflowState) -> Result<Planned, BuildError> {
 }
 
 pub(super) fn apply_resume(s: &mut WorkflowState, r: &HttpResponse, _: u64) -> Result<Applied, StepError> {
-    if wants_worker_token(s, r) {
-        return Ok(Applied::Again);
-    }
     // pi.flow answers JSON with authorizeResponse; redirect mode answers 302 with Location.
     let (code, state) = if (300..400).contains(&r.status) {
         let location = r.headers.get("location").ok_or_else(|| ApiError::Malformed {
