@@ -27,9 +27,11 @@ pub struct SandboxStart {
     pub fail_rate: f64,
     /// The environment's type is PRODUCTION (to try the app's guard).
     pub production: bool,
-    /// How resume answers in pi.flow: `redirect` (302, PingOne's developer docs) or `json`.
+    /// How resume answers in pi.flow, by the sandbox's name for it (`sandbox::ResumeAnswer`):
+    /// `redirect` (302, PingOne's developer docs) or `json`.
     pub resume: &'static str,
-    /// What flow calls need: `cookies`, or `worker_token_and_cookies` (one Ping sample).
+    /// What flow calls need, by the sandbox's name for it (`sandbox::FlowAuth`): `cookies`, or
+    /// `worker_token_and_cookies` (one Ping sample).
     pub flow_auth: &'static str,
 }
 
@@ -129,14 +131,12 @@ impl SandboxTransport {
 impl Engine {
     #[cfg(feature = "inline-sandbox")]
     async fn start(start: SandboxStart) -> Result<(Engine, SandboxTenant), TransportError> {
-        let engine = sandbox::Sandbox::new(sandbox::SandboxConfig {
-            seed: start.seed,
-            latency_ms: 0,
-            fail_rate: start.fail_rate,
-            production: start.production,
-            resume: sandbox::ResumeAnswer::parse(start.resume).unwrap_or_default(),
-            flow_auth: sandbox::FlowAuth::parse(start.flow_auth).unwrap_or_default(),
-        });
+        // Decoded exactly as the worker decodes its `Init` message, so both engines read the
+        // settings' names the same way (an unknown name is an error, never a silent default).
+        let config: sandbox::SandboxConfig = serde_json::to_value(start)
+            .and_then(serde_json::from_value)
+            .map_err(|e| TransportError::Sandbox(format!("sandbox settings: {e}")))?;
+        let engine = sandbox::Sandbox::new(config);
         let info = engine.info();
         let tenant = SandboxTenant {
             env_id: info.env_id,
